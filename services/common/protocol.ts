@@ -117,3 +117,21 @@ export const CloseCode = {
   slowConsumer: 4008,
   rateLimited: 4029,
 } as const;
+
+/** The `ts` of a frame built by `eventFrame`, read from its tail without parsing the JSON. */
+export function tsFromFrame(frame: Buffer): number | undefined {
+  // The frame ends with `,"ts":<digits>}`.
+  let end = frame.length - 1;
+  if (frame[end] !== 0x7d /* } */) return undefined;
+  let value = 0;
+  let scale = 1;
+  for (let i = end - 1; i >= 0; i--) {
+    const c = frame[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      value += (c - 0x30) * scale;
+      scale *= 10;
+    } else return c === 0x3a /* : */ && scale > 1 ? value : undefined;
+    end = i;
+  }
+  return undefined;
+}

@@ -26,6 +26,8 @@ export interface BusEvent {
   position: ParsedEventId;
   /** The complete WebSocket `event` message (JSON text) as bytes, built once. */
   frame: Buffer;
+  /** The SSE form of the event, built lazily by the first SSE subscriber and then shared. */
+  sse?: Buffer;
 }
 
 export interface HistoryResult {

@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { Bus, BusEvent, BusHandler } from '../common/bus/bus.js';
+import type { Metrics } from '../common/metrics.js';
+import { tsFromFrame } from '../common/protocol.js';
+import type { Subscription } from './subscription.js';
+
+interface ChannelEntry {
+  subscribers: Set<Subscription>;
+  /** Resolves once the bus subscription is live; shared by concurrent joins. */
+  ready: Promise<void>;
+}
+
+/**
+ * Counts this process's subscribers per channel and touches the bus only on
+ * the first join and the last leave (centrifuge's node.go does the same), so
+ * that a channel with 10,000 local subscribers costs one Redis subscription.
+ */
+export class Hub implements BusHandler {
+  private readonly channels = new Map<string, ChannelEntry>();
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly deps: { bus: Bus; logger: Logger; metrics: Metrics; now?: () => number },
+  ) {
+    this.logger = deps.logger.child({ component: 'hub' });
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Resolves when the subscription receives every event published from now on. */
+  async join(subscription: Subscription): Promise<void> {
+    const { channel } = subscription;
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      const created: ChannelEntry = { subscribers: new Set(), ready: Promise.resolve() };
+      created.ready = this.deps.bus.subscribe(channel, this).catch((err: unknown) => {
+        // Undo, so that the next join tries the bus again instead of waiting on a dead promise.
+        if (this.channels.get(channel) === created) this.channels.delete(channel);
+        throw err;
+      });
+      this.channels.set(channel, created);
+      entry = created;
+    }
+    entry.subscribers.add(subscription);
+    try {
+      await entry.ready;
+    } catch (err) {
+      entry.subscribers.delete(subscription);
+      throw err;
+    }
+  }
+
+  leave(subscription: Subscription): void {
+    const entry = this.channels.get(subscription.channel);
+    if (!entry || !entry.subscribers.delete(subscription) || entry.subscribers.size > 0) return;
+    this.channels.delete(subscription.channel);
+    // After the subscribe settles, so that the bus sees subscribe/unsubscribe in order.
+    entry.ready
+      .then(() => (this.channels.has(subscription.channel) ? undefined : this.deps.bus.unsubscribe(subscription.channel)))
+      .catch((err: unknown) => this.logger.warn({ err, channel: subscription.channel }, 'bus unsubscribe failed'));
+  }
+
+  onEvent(event: BusEvent): void {
+    const entry = this.channels.get(event.channel);
+    if (!entry) return;
+    const ts = tsFromFrame(event.frame);
+    if (ts !== undefined) this.deps.metrics.deliverLatency.observe(Math.max(0, (this.deps.now ?? Date.now)() - ts) / 1000);
+    for (const subscription of entry.subscribers) subscription.deliver(event);
+  }
+
+  onGap(channel: string): void {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    this.logger.warn({ channel, subscribers: entry.subscribers.size }, 'continuity lost on channel; subscribers must resume');
+    for (const subscription of [...entry.subscribers]) subscription.sink.gap(channel);
+  }
+}

@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { SubscriberClaims } from '../common/auth/jwt.js';
+import type { Bus, BusEvent } from '../common/bus/bus.js';
+import type { Config } from '../common/config.js';
+import { RelayError, isRelayError } from '../common/errors.js';
+import type { Metrics } from '../common/metrics.js';
+import { CloseCode, PONG_MESSAGE, errorMessage, parseClientMessage, subscribedMessage, unsubscribedMessage } from '../common/protocol.js';
+import type { Connection } from './connections.js';
+import type { Hub } from './hub.js';
+import { openSubscription } from './open-subscription.js';
+import type { Sink, Subscription } from './subscription.js';
+
+export interface WsConnectionDeps {
+  config: Config;
+  logger: Logger;
+  bus: Bus;
+  hub: Hub;
+  metrics: Metrics;
+}
+
+const TEXT = { binary: false } as const;
+
+/** One subscriber WebSocket: its protocol messages, subscriptions and limits. */
+export class WsConnection implements Connection, Sink {
+  readonly transport = 'ws' as const;
+  readonly closed: Promise<void>;
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** Channels whose subscribe is still reading history: a second subscribe is a duplicate too. */
+  private readonly pending = new Set<string>();
+  private alive = true;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private open = true;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly claims: SubscriberClaims,
+    private readonly deps: WsConnectionDeps,
+    nowMs: number,
+  ) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    socket.on('pong', () => (this.alive = true));
+    socket.on('close', () => this.cleanup());
+    socket.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
+    if (claims.exp !== undefined) {
+      // PROTOCOL.md: `exp` is honoured, also on a connection that is already open.
+      const delay = Math.max(0, claims.exp * 1000 - nowMs);
+      this.expiryTimer = setTimeout(() => this.close(CloseCode.unauthorized, 'token expired'), Math.min(delay, 2 ** 31 - 1)).unref();
+    }
+    deps.metrics.connections.inc({ transport: 'ws' });
+  }
+
+  send(event: BusEvent): boolean {
+    if (!this.open) return false;
+    if (this.socket.bufferedAmount > this.deps.config.maxBufferedBytes) {
+      this.deps.metrics.slowConsumerDisconnects.inc();
+      this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
+      return false;
+    }
+    this.socket.send(event.frame, TEXT);
+    this.deps.metrics.eventsDelivered.inc({ transport: 'ws' });
+    return true;
+  }
+
+  gap(): void {
+    this.close(CloseCode.goingAway, 'history lost; resume with since');
+  }
+
+  heartbeat(): void {
+    if (!this.open) return;
+    if (!this.alive) {
+      // Two heartbeats without a pong: the peer is gone without a close frame.
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  goAway(): void {
+    this.close(CloseCode.goingAway, 'server going away; reconnect and resume with since');
+  }
+
+  private close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    this.socket.close(code, reason);
+    // A peer that never answers the close handshake must not hold the drain.
+    setTimeout(() => this.socket.terminate(), 5000).unref();
+    this.cleanup();
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (!this.open) return;
+    try {
+      if (isBinary) throw new RelayError('invalid_json', 'Frames are JSON text; binary frames are not accepted.');
+      const message = parseClientMessage(data.toString('utf8'));
+      if (message.type === 'ping') this.reply(PONG_MESSAGE);
+      else if (message.type === 'subscribe') void this.subscribe(message.channel, message.since);
+      else this.unsubscribe(message.channel);
+    } catch (err) {
+      this.replyError(err);
+    }
+  }
+
+  private async subscribe(channel: string, since: string | undefined): Promise<void> {
+    try {
+      if (!this.claims.channels.allows(channel)) {
+        throw new RelayError('forbidden', 'Your token does not allow this channel.', { channel });
+      }
+      if (this.subscriptions.has(channel) || this.pending.has(channel)) {
+        throw new RelayError('already_subscribed', 'This connection is already subscribed to the channel.', { channel });
+      }
+      if (this.subscriptions.size + this.pending.size >= this.deps.config.maxSubscriptionsPerConnection) {
+        throw new RelayError('invalid_request', `A connection may hold at most ${this.deps.config.maxSubscriptionsPerConnection} subscriptions.`, { channel });
+      }
+      this.pending.add(channel);
+      let opened;
+      try {
+        opened = await openSubscription(this.deps, channel, since, this);
+      } finally {
+        this.pending.delete(channel);
+      }
+      if (!this.open) {
+        opened.subscription.closed = true;
+        this.deps.hub.leave(opened.subscription);
+        return;
+      }
+      this.subscriptions.set(channel, opened.subscription);
+      this.deps.metrics.subscriptions.inc();
+      this.reply(subscribedMessage(channel, opened.recovered));
+      opened.start();
+    } catch (err) {
+      this.replyError(err);
+    }
+  }
+
+  private unsubscribe(channel: string): void {
+    const subscription = this.subscriptions.get(channel);
+    if (subscription) this.drop(subscription);
+    // Unsubscribing from a channel one does not have is harmless and answered the same way.
+    this.reply(unsubscribedMessage(channel));
+  }
+
+  private drop(subscription: Subscription): void {
+    subscription.closed = true;
+    this.subscriptions.delete(subscription.channel);
+    this.deps.hub.leave(subscription);
+    this.deps.metrics.subscriptions.dec();
+  }
+
+  private reply(text: string): void {
+    if (this.open) this.socket.send(text, TEXT);
+  }
+
+  private replyError(err: unknown): void {
+    const relayError = isRelayError(err) ? err : new RelayError('internal', 'Internal error.');
+    if (!isRelayError(err)) this.deps.logger.error({ err }, 'unexpected error handling a client frame');
+    this.deps.metrics.errors.inc({ code: relayError.code });
+    this.reply(errorMessage(relayError));
+  }
+
+  /** Whether this connection is still counted in the connections gauge (cleanup runs more than once). */
+  private counted = true;
+
+  private cleanup(): void {
+    this.open = false;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    for (const subscription of [...this.subscriptions.values()]) this.drop(subscription);
+    if (this.counted) {
+      this.counted = false;
+      this.deps.metrics.connections.dec({ transport: 'ws' });
+    }
+  }
+}
