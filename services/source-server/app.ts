@@ -1,0 +1,76 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
+import type { Logger } from 'pino';
+import type { Bus } from '../common/bus/bus.js';
+import type { Config } from '../common/config.js';
+import { installErrorHandling, registerOpsRoutes } from '../common/http.js';
+import { Lifecycle } from '../common/lifecycle.js';
+import { Metrics } from '../common/metrics.js';
+import { publisherAuth } from './auth.js';
+import { registerJsonTextParser } from './json-body.js';
+import { Publisher } from './publisher.js';
+import { registerPublishBatch } from './routes/publish-batch.js';
+import { registerPublishOne } from './routes/publish-one.js';
+
+/**
+ * Longest `{channel}` path segment routed at all. Above fastify's default of
+ * 100, so that a too-long channel name (the limit is 128) reaches the channel
+ * check and is answered `invalid_channel`, not an uncoded 414.
+ */
+export const MAX_CHANNEL_PARAM_LENGTH = 1024;
+
+export interface SourceAppDeps {
+  config: Config;
+  /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
+  logger: Logger;
+  /** Where events are stored; the caller creates it and closes it after the app. */
+  bus: Bus;
+  /** Default: `new Metrics('source-server')`. Readable later as `app.getDecorator<Metrics>('metrics')`. */
+  metrics?: Metrics;
+  /** Default: `new Lifecycle()`. Readable later as `app.getDecorator<Lifecycle>('lifecycle')`; main drains through it. */
+  lifecycle?: Lifecycle;
+  /** Wall clock for event `ts`. Default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * The producers' HTTP API (PROTOCOL.md, Source server). Builds, never
+ * listens: main.ts listens, and tests drive it with `app.inject()`.
+ *
+ * Shutdown: `lifecycle.startDraining()` makes publishes answer 503 and
+ * /readyz 503; `app.close()` then waits for publishes in flight before it
+ * resolves, after which the caller may close the bus.
+ */
+export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
+  const { config, bus } = deps;
+  const metrics = deps.metrics ?? new Metrics('source-server');
+  const lifecycle = deps.lifecycle ?? new Lifecycle();
+  // Typed as fastify's base logger so the app is a plain FastifyInstance that shared helpers accept.
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    routerOptions: { maxParamLength: MAX_CHANNEL_PARAM_LENGTH },
+  });
+  app.decorate('metrics', metrics);
+  app.decorate('lifecycle', lifecycle);
+
+  installErrorHandling(app, metrics);
+  registerJsonTextParser(app);
+  registerOpsRoutes(app, { bus, lifecycle, metrics });
+
+  const publisher = new Publisher({ bus, lifecycle, metrics, logger: deps.logger, now: deps.now });
+  const checkPublisher = publisherAuth(config);
+  // One hook, in this order: receive time first (it is the event's ts and the
+  // start of the latency measure), then credentials, then drain state; all
+  // before the body is read, so a refused request costs no upload.
+  const onRequest: onRequestHookHandler[] = [
+    async (request, reply) => {
+      publisher.markReceived(request);
+      checkPublisher(request, reply);
+      publisher.refuseWhileDraining();
+    },
+  ];
+  registerPublishOne(app, { config, publisher, onRequest });
+  registerPublishBatch(app, { config, publisher, onRequest });
+
+  app.addHook('onClose', () => lifecycle.idle());
+  return app;
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import { assertChannel } from '../../common/channel.js';
+import type { Config } from '../../common/config.js';
+import { idempotencyKeyHeader } from '../idempotency-key.js';
+import { eventDataText, jsonText } from '../json-body.js';
+import type { Publisher } from '../publisher.js';
+
+export interface PublishOneDeps {
+  config: Pick<Config, 'maxEventBytes'>;
+  publisher: Publisher;
+  /** Runs before the body is read: receive time, auth, draining. */
+  onRequest: onRequestHookHandler[];
+}
+
+/** PROTOCOL.md `POST /v1/channels/{channel}/events`: the body is the event's data. */
+export function registerPublishOne(app: FastifyInstance, { config, publisher, onRequest }: PublishOneDeps): void {
+  app.post<{ Params: { channel: string } }>(
+    '/v1/channels/:channel/events',
+    // The body is exactly the event's data, so the event size limit is the body limit.
+    { bodyLimit: config.maxEventBytes, onRequest },
+    async (request, reply) => {
+      const channel = assertChannel(request.params.channel);
+      const idempotencyKey = idempotencyKeyHeader(request.headers['idempotency-key']);
+      const data = eventDataText(jsonText(request));
+      const ts = publisher.receivedAt(request);
+      const [result] = await publisher.publish(request, [
+        idempotencyKey === undefined ? { channel, data, ts } : { channel, data, ts, idempotencyKey },
+      ]);
+      // publish() checked that there is exactly one result.
+      if (result!.replayed) reply.header('idempotent-replayed', 'true');
+      return { channel, id: result!.id };
+    },
+  );
+}
