@@ -62,6 +62,7 @@ describe('POST /v1/channels/{channel}/events', () => {
       const response = await app.inject({ method: 'POST', url: '/v1/channels/news/events', headers: { 'content-type': 'application/json' }, payload: '{}' });
       expect(response.statusCode).toBe(401);
       expect(errorCode(response)).toBe('unauthorized');
+      expect(response.headers['www-authenticate']).toBe('Bearer');
       expect(await stored('news')).toEqual([]);
     });
 

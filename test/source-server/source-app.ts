@@ -1,4 +1,5 @@
 import { onTestFinished } from 'vitest';
+import type { Logger } from 'pino';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Bus } from '../../services/common/bus/bus.js';
 import { MemoryBus } from '../../services/common/bus/memory-bus.js';
@@ -22,6 +23,8 @@ export interface TestSource {
   app: FastifyInstance;
   bus: MemoryBus;
   config: Config;
+  /** The pino logger the app was given, writing into `logs`. */
+  logger: Logger;
   lifecycle: Lifecycle;
   metrics: Metrics;
   /** Every line the app logged, parsed; the raw text too, to search for secrets. */
@@ -58,6 +61,7 @@ export function testSource(options: TestSourceOptions = {}): TestSource {
     app,
     bus,
     config,
+    logger,
     lifecycle,
     metrics,
     logs,
