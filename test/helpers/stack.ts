@@ -28,3 +28,16 @@ export interface Stack {
 export interface StackOptions {
   persistence?: 'aof' | 'none';
 }
+
+/** The stack named by E2E_TARGET: local processes (default) or the docker compose stack. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const target = process.env.E2E_TARGET ?? 'local';
+  if (target === 'local') return (await import('./local-stack.js')).startLocalStack(options);
+  if (target === 'compose') {
+    // Loaded by name so that local runs never load docker-specific code.
+    const composeModule: string = './compose-stack.js';
+    const { startComposeStack } = (await import(composeModule)) as { startComposeStack(o: StackOptions): Promise<Stack> };
+    return startComposeStack(options);
+  }
+  throw new Error(`E2E_TARGET must be local or compose, got "${target}"`);
+}
