@@ -1,0 +1,76 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import { stopChild } from '../helpers/local-stack.js';
+import { freePort } from '../helpers/ports.js';
+import { TestEventStream } from '../helpers/sse-client.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const base = { PATH: process.env.PATH ?? '' };
+
+function run(script: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, [`dist/services/${script}/main.js`], { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8', timeout: 10_000 });
+}
+
+describe('start-up checks', () => {
+  test('a malformed variable stops the service with a message naming it, and every bad one is reported at once', () => {
+    const result = run('source-server', { REDIS_URL: 'redis://127.0.0.1:1', PUBLISHER_KEYS: 'k'.repeat(20), SOURCE_PORT: 'eighty', LOG_LEVEL: 'loud' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('SOURCE_PORT');
+    expect(result.stderr).toContain('LOG_LEVEL');
+  });
+
+  test('the source-server refuses to start without publisher keys and says which variable to set', () => {
+    const result = run('source-server', { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('PUBLISHER_KEYS');
+  });
+
+  test('the client-server refuses to start without its JWT secret and says which variable to set', () => {
+    const result = run('client-server', { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('SUBSCRIBER_JWT_SECRET');
+  });
+
+  test('a separate service refuses to start without REDIS_URL', () => {
+    const result = run('client-server', { AUTH_DISABLED: 'true' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('REDIS_URL');
+  });
+});
+
+describe('embedded mode (npm start)', () => {
+  const children: ReturnType<typeof spawn>[] = [];
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((c) => stopChild(c, 'SIGKILL')));
+  });
+
+  test('with no credentials and no Redis it relays the README curl example, warning loudly that auth is off', async () => {
+    const [sourcePort, clientPort] = [await freePort(), await freePort()];
+    let output = '';
+    const child = spawn(process.execPath, ['dist/services/embedded/main.js'], {
+      cwd: ROOT,
+      env: { ...base, SOURCE_PORT: String(sourcePort), CLIENT_PORT: String(clientPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!output.includes('client-server listening')) {
+      if (Date.now() > deadline) throw new Error(`embedded mode did not start: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(output).toContain('AUTH IS DISABLED');
+    const stream = await TestEventStream.open(`http://127.0.0.1:${clientPort}/v1/sse/demo`);
+    await stream.waitFor(1);
+    const res = await fetch(`http://127.0.0.1:${sourcePort}/v1/channels/demo/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"hello":"world"}',
+    });
+    expect(res.status).toBe(200);
+    const [, event] = await stream.waitFor(2);
+    expect(JSON.parse(event!.data)).toMatchObject({ type: 'event', channel: 'demo', data: { hello: 'world' } });
+    stream.close();
+  });
+});
