@@ -59,6 +59,12 @@ export interface OpsDeps {
 
 /** GET /healthz (alive), /readyz (can serve), /metrics (Prometheus). */
 export function registerOpsRoutes(app: FastifyInstance, { bus, lifecycle, metrics }: OpsDeps): void {
+  // While draining, every answer closes its connection: a keep-alive client
+  // would otherwise hold the server open (fastify keeps idle sockets 72 s)
+  // and never learn to go elsewhere.
+  app.addHook('onRequest', async (_request, reply) => {
+    if (lifecycle.isDraining) reply.header('connection', 'close');
+  });
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     if (lifecycle.isDraining) {

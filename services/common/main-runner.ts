@@ -13,6 +13,8 @@ export type Mode = ServiceName | 'embedded';
 
 /** After a second signal, or when shutdown hangs this long past the drain window, the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 15_000;
+/** How long responses already being written get before the remaining HTTP sockets are cut at shutdown. */
+const CLOSE_CONNECTIONS_AFTER_MS = 1000;
 
 /**
  * The body of every main.ts: the only code that touches the process
@@ -122,7 +124,15 @@ async function shutdownApps(
     apps.map(async (s) => {
       try {
         if (s.name === 'client-server') await s.app.clientRelay.drain(windowMs);
-        await s.app.close();
+        // Publishes already accepted finish first (their 200 means stored)...
+        await s.lifecycle.idle();
+        const closing = s.app.close();
+        // ...then keep-alive sockets are closed: an idle one would hold close() open for
+        // fastify's 72 s keep-alive timeout, and requests sent on it meanwhile would hang.
+        s.app.server.closeIdleConnections();
+        const cut = setTimeout(() => s.app.server.closeAllConnections(), CLOSE_CONNECTIONS_AFTER_MS).unref();
+        await closing;
+        clearTimeout(cut);
         await s.lifecycle.idle();
       } catch (err) {
         logger.error({ err, service: s.name }, 'error while draining');
