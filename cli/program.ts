@@ -1,0 +1,70 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { CliDeps } from './deps.js';
+import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { publishCommand } from './publish.js';
+import { tailCommand } from './tail.js';
+import { tokenCommand } from './token.js';
+
+/** Runs `eventrelay <args>` and resolves with the exit code; never calls process.exit. */
+export async function runCli(args: readonly string[], deps: CliDeps): Promise<ExitCodeValue> {
+  let code: ExitCodeValue = ExitCode.ok;
+  const program = new Command('eventrelay')
+    .description('Publish to, tail and mint tokens for an eventrelay stack.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void deps.stdout.write(s), writeErr: (s) => void deps.stderr.write(s) })
+    .showHelpAfterError('(run eventrelay --help for usage)');
+
+  program
+    .command('publish')
+    .description('publish one event: data is JSON text, @file, or - for stdin')
+    .argument('<channel>')
+    .argument('<data>', "JSON, @path/to/file.json, or - to read stdin")
+    .option('--source-url <url>', 'source-server address (env EVENTRELAY_SOURCE_URL, default http://localhost:8080)')
+    .option('--idempotency-key <key>', 'retries with the same key store one event')
+    .addHelpText('after', '\nThe publisher key is read from EVENTRELAY_PUBLISHER_KEY.')
+    .action(async (channel: string, data: string, options: { sourceUrl?: string; idempotencyKey?: string }) => {
+      await publishCommand(channel, data, options, deps);
+    });
+
+  program
+    .command('tail')
+    .description('print the events of a channel as JSON lines; reconnects and resumes')
+    .argument('<channel>')
+    .option('--since <id>', 'start after this event id')
+    .option('--client-url <url>', 'client-server address (env EVENTRELAY_CLIENT_URL, default http://localhost:8081)')
+    .option('--limit <n>', 'exit after n events', positiveInt)
+    .addHelpText('after', '\nToken: EVENTRELAY_TOKEN, else one minted from SUBSCRIBER_JWT_SECRET, else none (auth disabled).')
+    .action(async (channel: string, options: { since?: string; clientUrl?: string; limit?: number }) => {
+      code = await tailCommand(channel, options, deps);
+    });
+
+  program
+    .command('token')
+    .description('mint a development subscriber JWT from SUBSCRIBER_JWT_SECRET')
+    .requiredOption('--channels <patterns>', "comma separated channel patterns, e.g. 'news,orders:*'")
+    .option('--ttl <duration>', 'lifetime: 90s, 15m, 1h, 7d', '1h')
+    .option('--sub <subject>', 'the sub claim')
+    .action((options: { channels: string; ttl: string; sub?: string }) => tokenCommand(options, deps));
+
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; every other commander error is a usage error.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? ExitCode.ok : ExitCode.usage;
+    }
+    if (err instanceof CliError) {
+      deps.stderr.write(`eventrelay: ${err.message}\n`);
+      return err.exitCode;
+    }
+    deps.stderr.write(`eventrelay: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return ExitCode.failed;
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1.');
+  return n;
+}

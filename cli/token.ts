@@ -1,0 +1,40 @@
+import { signSubscriberToken } from '../services/common/auth/jwt.js';
+import type { CliDeps } from './deps.js';
+import { parseDuration } from './duration.js';
+import { CliError, ExitCode } from './exit-codes.js';
+
+/** Channel patterns as PROTOCOL.md allows them in the `channels` claim: names plus `*`. */
+const PATTERN = /^[A-Za-z0-9_\-.:*]{1,128}$/;
+/** config.ts refuses shorter secrets; minting with one would give tokens no server accepts. */
+const MIN_SECRET_LENGTH = 32;
+
+export interface TokenOptions {
+  channels: string;
+  ttl: string;
+  sub?: string;
+}
+
+/** `eventrelay token`: mints a development subscriber JWT from SUBSCRIBER_JWT_SECRET. */
+export function tokenCommand(options: TokenOptions, deps: CliDeps): void {
+  const secret = requireSecret(deps);
+  const channels = options.channels.split(',').map((c) => c.trim()).filter(Boolean);
+  if (channels.length === 0) throw new CliError('--channels needs at least one channel pattern, e.g. "news,orders:*"', ExitCode.usage);
+  for (const channel of channels) {
+    if (!PATTERN.test(channel)) {
+      throw new CliError(`"${channel}" is not a channel pattern (1-128 of A-Z a-z 0-9 _ - . : and *)`, ExitCode.usage);
+    }
+  }
+  const token = signSubscriberToken(secret, { channels, ttlSeconds: parseDuration(options.ttl), sub: options.sub });
+  deps.stdout.write(`${token}\n`);
+}
+
+export function requireSecret(deps: CliDeps): string {
+  const secret = deps.env.SUBSCRIBER_JWT_SECRET;
+  if (!secret) {
+    throw new CliError('SUBSCRIBER_JWT_SECRET is not set: export the secret your client-server uses (at least 32 characters)', ExitCode.usage);
+  }
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new CliError(`SUBSCRIBER_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters, like the client-server requires`, ExitCode.usage);
+  }
+  return secret;
+}
