@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { signSubscriberToken } from '../../services/common/auth/jwt.js';
+import { connect, type StateChange, type SubscribedInfo } from '../../sdk/src/index.js';
+import { startLocalStack } from '../helpers/local-stack.js';
+import { RetryingPublisher } from '../helpers/publisher.js';
+import type { Stack } from '../helpers/stack.js';
+
+// Real processes (node dist/...): run `npm run build` first; `npm test` does.
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startLocalStack({ persistence: 'aof' });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Bounds the load: enough events on each side of the restart to expose a gap or a duplicate. */
+const EVENTS_BEFORE = 20;
+const EVENTS_DURING = 30;
+const EVENTS_AFTER = 20;
+
+function until(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = () => {
+      if (predicate()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
+test('the SDK reconnects to a restarted client-server and resumes with every event once, in order', async () => {
+  const channel = `sdk-restart-${Date.now()}`;
+  const client = connect(stack.clientUrls[0]!, {
+    getToken: () => signSubscriberToken(stack.jwtSecret, { channels: ['sdk-*'], ttlSeconds: 600 }),
+    backoff: { baseMs: 50, maxMs: 500 },
+  });
+  const received: string[] = [];
+  const subscribed: SubscribedInfo[] = [];
+  const states: StateChange['state'][] = [];
+  client.on('state', (s) => states.push(s.state));
+  client.subscribe(channel, (e) => received.push(e.id), { onSubscribed: (info) => subscribed.push(info) });
+  try {
+    await until(() => subscribed.length === 1, 'the first subscribed');
+    const publisher = new RetryingPublisher(stack.sourceUrl, stack.publisherKey, channel);
+    for (let i = 0; i < EVENTS_BEFORE; i++) await publisher.publish({ i });
+    await until(() => received.length === EVENTS_BEFORE, 'the events before the restart');
+
+    await stack.killClient(0);
+    // Published while the SDK has no server at all: only the resume can deliver these.
+    for (let i = 0; i < EVENTS_DURING; i++) await publisher.publish({ i: EVENTS_BEFORE + i });
+    await stack.startClient(0);
+    await until(() => subscribed.length === 2, 'the resumed subscription');
+    for (let i = 0; i < EVENTS_AFTER; i++) await publisher.publish({ i: EVENTS_BEFORE + EVENTS_DURING + i });
+    await until(() => received.length >= publisher.acknowledged.length, 'every acknowledged event');
+
+    expect(received).toEqual(publisher.acknowledged);
+    expect(subscribed[1]).toMatchObject({ channel, recovered: true, resumed: true, since: publisher.acknowledged[EVENTS_BEFORE - 1] });
+    expect(states).toContain('reconnecting');
+    expect(states.at(-1)).toBe('open');
+  } finally {
+    client.close();
+  }
+});
+
+test('a token that does not allow the channel is reported as forbidden and the subscription dropped', async () => {
+  const client = connect(stack.clientUrls[1]!, { token: signSubscriberToken(stack.jwtSecret, { channels: ['other'] }) });
+  try {
+    const code = await new Promise<string>((resolve) => client.subscribe('sdk-secret', () => {}, { onError: (e) => resolve(e.code) }));
+    expect(code).toBe('forbidden');
+    expect(client.positions).toEqual({});
+  } finally {
+    client.close();
+  }
+});
+
+test('a rejected token at connect stops the client with unauthorized instead of retrying forever', async () => {
+  const client = connect(stack.clientUrls[1]!, { token: 'not-a-jwt' });
+  try {
+    const change = await new Promise<StateChange>((resolve) => client.on('state', (s) => s.state === 'closed' && resolve(s)));
+    expect(change.error?.code).toBe('unauthorized');
+  } finally {
+    client.close();
+  }
+});
