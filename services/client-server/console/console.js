@@ -1,3 +1,4 @@
+/* global document, localStorage, location, fetch, URL, setInterval -- browser globals; the lint config is set up for Node */
 // The live console: plain browser JavaScript on top of the SDK the relay serves.
 // Event data is shown with textContent only, never parsed as HTML.
 import { connect } from '../sdk/eventrelay.js';
