@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildClientApp } from '../../services/client-server/app.js';
+import { consoleRoutes } from '../../services/client-server/console-routes.js';
+import { MemoryBus } from '../../services/common/bus/memory-bus.js';
+import { loadConfig } from '../../services/common/config.js';
+import { buildSourceApp } from '../../services/source-server/app.js';
+import { registerPublishCors } from '../../services/source-server/cors.js';
+import { freePort } from '../helpers/ports.js';
+
+export interface ConsoleStack {
+  sourceUrl: string;
+  clientUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Both apps in this process on one MemoryBus, auth off like `npm start`,
+ * with the console registered on the client-server and publish CORS opened
+ * to the console's origin, the way the lead wires them in.
+ */
+export async function startConsoleStack(): Promise<ConsoleStack> {
+  const [sourcePort, clientPort] = [await freePort(), await freePort()];
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const config = loadConfig({ AUTH_DISABLED: 'true', HOST: '127.0.0.1' });
+  const logger = pino({ level: 'silent' });
+  const bus = new MemoryBus({ config, logger });
+  const source: FastifyInstance = buildSourceApp({ config, logger, bus });
+  registerPublishCors(source, [clientUrl]);
+  const client = await buildClientApp({ config, logger, bus });
+  await client.register(consoleRoutes);
+  await source.listen({ host: '127.0.0.1', port: sourcePort });
+  await client.listen({ host: '127.0.0.1', port: clientPort });
+  return {
+    sourceUrl: `http://127.0.0.1:${sourcePort}`,
+    clientUrl,
+    async close() {
+      await client.clientRelay.drain(0);
+      await Promise.all([client.close(), source.close()]);
+      await bus.close();
+    },
+  };
+}
