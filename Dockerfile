@@ -23,7 +23,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
-RUN npx tsc -p tsconfig.build.json
+COPY sdk ./sdk
+COPY cli ./cli
+# tsc for the services, then esbuild for the browser SDK the client-server serves at /sdk/eventrelay.js.
+RUN npx tsc -p tsconfig.build.json && npx tsx sdk/build.ts
 
 # ---- what both images share at run time --------------------------------------
 FROM node:24.21.0-bookworm-slim AS runtime
@@ -31,6 +34,9 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/services ./dist/services
+# The console page and the SDK bundle, served by the client-server (console-routes.ts).
+COPY --from=build /app/services/client-server/console ./services/client-server/console
+COPY --from=build /app/sdk/dist ./sdk/dist
 COPY package.json ./
 # By number, not name, so Kubernetes can verify runAsNonRoot without reading /etc/passwd.
 USER 1000

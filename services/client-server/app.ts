@@ -9,6 +9,7 @@ import { UNAVAILABLE_RETRY_AFTER_SECONDS, installErrorHandling, registerOpsRoute
 import { Lifecycle } from '../common/lifecycle.js';
 import { Metrics } from '../common/metrics.js';
 import { Connections } from './connections.js';
+import { consoleRoutes } from './console-routes.js';
 import { Hub } from './hub.js';
 import { registerSse } from './sse.js';
 import { authenticateSubscriber, originAllowed } from './subscriber-auth.js';
@@ -105,5 +106,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   );
 
   registerSse(app, { config, logger, bus, hub, metrics, lifecycle, connections, now });
+  // The live console at / and the browser SDK at /sdk/eventrelay.js.
+  await app.register(consoleRoutes);
   return app;
 }

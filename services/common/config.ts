@@ -56,6 +56,8 @@ export interface Config {
   maxEventBytes: number;
   /** ALLOWED_ORIGINS: origins allowed for SSE CORS and WebSocket upgrades; ['*'] allows all. */
   allowedOrigins: string[];
+  /** PUBLISH_ALLOWED_ORIGINS: origins allowed to publish from a browser (CORS on /v1/*). Default none: off. */
+  publishAllowedOrigins: string[];
   /** IDEMPOTENCY_TTL_SECONDS: default 86400. */
   idempotencyTtlSeconds: number;
   /** MAX_BATCH_EVENTS: default 1000. */
@@ -126,9 +128,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
 
   const origins = splitList(env.ALLOWED_ORIGINS ?? '*');
-  for (const origin of origins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      problems.push(`ALLOWED_ORIGINS: "${origin}" is not an origin like https://app.example.com (or *)`);
+  const publishOrigins = splitList(env.PUBLISH_ALLOWED_ORIGINS);
+  for (const [name, list] of [['ALLOWED_ORIGINS', origins], ['PUBLISH_ALLOWED_ORIGINS', publishOrigins]] as const) {
+    for (const origin of list) {
+      if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+        problems.push(`${name}: "${origin}" is not an origin like https://app.example.com (or *)`);
+      }
     }
   }
 
@@ -146,6 +151,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     historyTtlSeconds: read.int('HISTORY_TTL_SECONDS', DEFAULT_HISTORY_TTL_SECONDS, 0, 10 * 365 * 86400),
     maxEventBytes: read.int('MAX_EVENT_BYTES', DEFAULT_MAX_EVENT_BYTES, 1, 16 * 1024 * 1024),
     allowedOrigins: origins.length ? origins : ['*'],
+    publishAllowedOrigins: publishOrigins,
     idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', DEFAULT_IDEMPOTENCY_TTL_SECONDS, 1, 30 * 86400),
     maxBatchEvents: read.int('MAX_BATCH_EVENTS', DEFAULT_MAX_BATCH_EVENTS, 1, 100_000),
     drainWindowSeconds: read.number('DRAIN_WINDOW_SECONDS', DEFAULT_DRAIN_WINDOW_SECONDS, 0, 3600),

@@ -27,6 +27,8 @@ export async function runMain(proc: NodeJS.Process, mode: Mode): Promise<void> {
     // PROTOCOL.md: the newcomer's `npm start` runs with auth off, and then only on this machine unless HOST says otherwise.
     env.AUTH_DISABLED = 'true';
     env.HOST ??= '127.0.0.1';
+    // ...and the console page served by the client-server may publish test events.
+    env.PUBLISH_ALLOWED_ORIGINS ??= `http://localhost:${env.CLIENT_PORT ?? 8081},http://127.0.0.1:${env.CLIENT_PORT ?? 8081}`;
     autoDisabledAuth = true;
   }
 

@@ -6,6 +6,7 @@ import { installErrorHandling, registerOpsRoutes } from '../common/http.js';
 import { Lifecycle } from '../common/lifecycle.js';
 import { Metrics } from '../common/metrics.js';
 import { publisherAuth } from './auth.js';
+import { registerPublishCors } from './cors.js';
 import { registerJsonTextParser } from './json-body.js';
 import { Publisher } from './publisher.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
@@ -55,6 +56,7 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   installErrorHandling(app, metrics);
   registerJsonTextParser(app);
   registerOpsRoutes(app, { bus, lifecycle, metrics });
+  registerPublishCors(app, config.publishAllowedOrigins);
 
   const publisher = new Publisher({ bus, lifecycle, metrics, logger: deps.logger, now: deps.now });
   const checkPublisher = publisherAuth(config);

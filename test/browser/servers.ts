@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildClientApp } from '../../services/client-server/app.js';
-import { consoleRoutes } from '../../services/client-server/console-routes.js';
 import { MemoryBus } from '../../services/common/bus/memory-bus.js';
 import { loadConfig } from '../../services/common/config.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
-import { registerPublishCors } from '../../services/source-server/cors.js';
 import { freePort } from '../helpers/ports.js';
 
 export interface ConsoleStack {
@@ -16,19 +14,16 @@ export interface ConsoleStack {
 
 /**
  * Both apps in this process on one MemoryBus, auth off like `npm start`,
- * with the console registered on the client-server and publish CORS opened
- * to the console's origin, the way the lead wires them in.
+ * with publish CORS opened to the console's origin (PUBLISH_ALLOWED_ORIGINS).
  */
 export async function startConsoleStack(): Promise<ConsoleStack> {
   const [sourcePort, clientPort] = [await freePort(), await freePort()];
   const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const config = loadConfig({ AUTH_DISABLED: 'true', HOST: '127.0.0.1' });
+  const config = loadConfig({ AUTH_DISABLED: 'true', HOST: '127.0.0.1', PUBLISH_ALLOWED_ORIGINS: clientUrl });
   const logger = pino({ level: 'silent' });
   const bus = new MemoryBus({ config, logger });
   const source: FastifyInstance = buildSourceApp({ config, logger, bus });
-  registerPublishCors(source, [clientUrl]);
   const client = await buildClientApp({ config, logger, bus });
-  await client.register(consoleRoutes);
   await source.listen({ host: '127.0.0.1', port: sourcePort });
   await client.listen({ host: '127.0.0.1', port: clientPort });
   return {
