@@ -3,6 +3,7 @@ import type { Bus, BusEvent, BusHandler } from '../common/bus/bus.js';
 import type { Metrics } from '../common/metrics.js';
 import { tsFromFrame } from '../common/protocol.js';
 import type { Subscription } from './subscription.js';
+import { WriteBatcher } from './ws-frame.js';
 
 interface ChannelEntry {
   subscribers: Set<Subscription>;
@@ -18,11 +19,15 @@ interface ChannelEntry {
 export class Hub implements BusHandler {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly logger: Logger;
+  /** WebSocket writes of this process, coalesced per socket per event-loop turn. */
+  readonly wsWrites: WriteBatcher;
 
   constructor(
     private readonly deps: { bus: Bus; logger: Logger; metrics: Metrics; now?: () => number },
   ) {
     this.logger = deps.logger.child({ component: 'hub' });
+    const delivered = deps.metrics.eventsDelivered.labels({ transport: 'ws' });
+    this.wsWrites = new WriteBatcher((n) => delivered.inc(n));
   }
 
   get channelCount(): number {

@@ -10,6 +10,7 @@ import type { Connection } from './connections.js';
 import type { Hub } from './hub.js';
 import { openSubscription } from './open-subscription.js';
 import type { Sink, Subscription } from './subscription.js';
+import { rawSocketOf, wsFrameOf } from './ws-frame.js';
 
 export interface WsConnectionDeps {
   config: Config;
@@ -20,6 +21,8 @@ export interface WsConnectionDeps {
 }
 
 const TEXT = { binary: false } as const;
+/** WebSocket.OPEN, without importing ws's runtime here. */
+const OPEN = 1;
 
 /** One subscriber WebSocket: its protocol messages, subscriptions and limits. */
 export class WsConnection implements Connection, Sink {
@@ -53,13 +56,21 @@ export class WsConnection implements Connection, Sink {
 
   send(event: BusEvent): boolean {
     if (!this.open) return false;
+    // bufferedAmount reads the socket's write queue length: no syscall.
     if (this.socket.bufferedAmount > this.deps.config.maxBufferedBytes) {
       this.deps.metrics.slowConsumerDisconnects.inc();
       this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
       return false;
     }
-    this.socket.send(event.frame, TEXT);
-    this.deps.metrics.eventsDelivered.inc({ transport: 'ws' });
+    const raw = this.socket.readyState === OPEN ? rawSocketOf(this.socket) : undefined;
+    if (raw) {
+      // Safe beside ws's own writes: with perMessageDeflate off its Sender writes every frame
+      // synchronously and in call order, so whole frames written here never interleave with its frames.
+      this.deps.hub.wsWrites.write(raw, wsFrameOf(event));
+    } else {
+      this.socket.send(event.frame, TEXT);
+      this.deps.hub.wsWrites.count();
+    }
     return true;
   }
 
