@@ -5,6 +5,7 @@ import type { Bus, BusEvent } from '../common/bus/bus.js';
 import type { Config } from '../common/config.js';
 import { RelayError, isRelayError } from '../common/errors.js';
 import type { Metrics } from '../common/metrics.js';
+import { inboundMessageLimit } from '../common/rate-limit/inbound-limit.js';
 import { CloseCode, PONG_MESSAGE, errorMessage, parseClientMessage, subscribedMessage, unsubscribedMessage } from '../common/protocol.js';
 import type { Connection } from './connections.js';
 import type { Hub } from './hub.js';
@@ -34,6 +35,8 @@ export class WsConnection implements Connection, Sink {
   private alive = true;
   private expiryTimer: NodeJS.Timeout | undefined;
   private open = true;
+  /** Whether one more client message fits MAX_CLIENT_MESSAGES_PER_SECOND (subscribe floods). */
+  private readonly admitMessage: () => boolean;
 
   constructor(
     private readonly socket: WebSocket,
@@ -42,6 +45,7 @@ export class WsConnection implements Connection, Sink {
     nowMs: number,
   ) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.admitMessage = inboundMessageLimit(deps.config);
     socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     socket.on('pong', () => (this.alive = true));
     socket.on('close', () => this.cleanup());
@@ -104,6 +108,11 @@ export class WsConnection implements Connection, Sink {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (!this.open) return;
+    if (!this.admitMessage()) {
+      this.deps.metrics.errors.inc({ code: 'rate_limited' });
+      this.close(CloseCode.rateLimited, 'too many messages; slow down');
+      return;
+    }
     try {
       if (isBinary) throw new RelayError('invalid_json', 'Frames are JSON text; binary frames are not accepted.');
       const message = parseClientMessage(data.toString('utf8'));

@@ -25,6 +25,31 @@ export const DEFAULT_HEARTBEAT_SECONDS = 25;
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
 /** Bounds the memory one connection can pin through subscriptions. */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 1000;
+/**
+ * Far above what one browser, app or NAT'ed office opens, far below the tens
+ * of thousands one script on one host can open to exhaust memory and file
+ * descriptors. Counted per process: N replicas admit up to N times this.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
+/** A real client sends a few control messages a minute; a hundred a second sustained is a flood. */
+export const DEFAULT_MAX_CLIENT_MESSAGES_PER_SECOND = 100;
+/** A client may subscribe to its whole allowance of channels (DEFAULT_MAX_SUBSCRIPTIONS) right after connecting. */
+export const DEFAULT_CLIENT_MESSAGES_BURST = DEFAULT_MAX_SUBSCRIPTIONS;
+/**
+ * Off: publishers hold keys we issued, and limiting them costs a Redis round
+ * trip on every publish. Turn it on when keys go to parties you do not trust
+ * to behave (a shared key per tenant, a key in a browser).
+ */
+export const DEFAULT_PUBLISH_RATE_LIMIT = 0;
+/** Short enough that a throttled publisher is told to wait seconds, long enough to absorb a batch's burst. */
+export const DEFAULT_PUBLISH_RATE_WINDOW_SECONDS = 10;
+/**
+ * A canary goes through Redis pub/sub this often; two missed ones (about 10 s)
+ * mark the subscriber connection dead. Short enough that a silently dead
+ * subscription is noticed long before history (1000 events) is outrun, long
+ * enough that the canary is no load at all.
+ */
+export const DEFAULT_CANARY_INTERVAL_SECONDS = 5;
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -72,10 +97,22 @@ export interface Config {
   maxFrameBytes: number;
   /** MAX_SUBSCRIPTIONS_PER_CONNECTION: default 1000. */
   maxSubscriptionsPerConnection: number;
+  /** MAX_CONNECTIONS_PER_IP: WebSocket and SSE connections one client IP may hold on this process; 0 is no limit. Default 1000. */
+  maxConnectionsPerIp: number;
+  /** MAX_CLIENT_MESSAGES_PER_SECOND: sustained inbound WebSocket messages per connection (over it: close 4029); 0 is no limit. Default 100. */
+  maxClientMessagesPerSecond: number;
+  /** CLIENT_MESSAGES_BURST: inbound WebSocket messages a connection may send at once. Default 1000. */
+  clientMessagesBurst: number;
+  /** PUBLISH_RATE_LIMIT: events per second per publisher key, counted across replicas in Redis (over it: 429); 0 is off. Default 0. */
+  publishRateLimit: number;
+  /** PUBLISH_RATE_WINDOW_SECONDS: the counting window; a key may publish PUBLISH_RATE_LIMIT x this many events in one window. Default 10. */
+  publishRateWindowSeconds: number;
   /** REDIS_WAIT_REPLICAS: replicas that must acknowledge a publish (Redis WAIT) before 200. Default 0. */
   redisWaitReplicas: number;
   /** REDIS_WAIT_TIMEOUT_MS: how long WAIT may take. Default 1000. */
   redisWaitTimeoutMs: number;
+  /** CANARY_INTERVAL_SECONDS: period of the pub/sub canary that detects a silently dead subscription; 0 turns it off. Default 5. */
+  canaryIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -159,8 +196,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     heartbeatSeconds: read.number('HEARTBEAT_SECONDS', DEFAULT_HEARTBEAT_SECONDS, 0.1, 3600),
     maxFrameBytes: read.int('MAX_FRAME_BYTES', DEFAULT_MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
     maxSubscriptionsPerConnection: read.int('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_MAX_SUBSCRIPTIONS, 1, 1_000_000),
+    maxConnectionsPerIp: read.int('MAX_CONNECTIONS_PER_IP', DEFAULT_MAX_CONNECTIONS_PER_IP, 0, 10_000_000),
+    maxClientMessagesPerSecond: read.number('MAX_CLIENT_MESSAGES_PER_SECOND', DEFAULT_MAX_CLIENT_MESSAGES_PER_SECOND, 0, 1_000_000),
+    clientMessagesBurst: read.int('CLIENT_MESSAGES_BURST', DEFAULT_CLIENT_MESSAGES_BURST, 1, 10_000_000),
+    publishRateLimit: read.number('PUBLISH_RATE_LIMIT', DEFAULT_PUBLISH_RATE_LIMIT, 0, 10_000_000),
+    publishRateWindowSeconds: read.int('PUBLISH_RATE_WINDOW_SECONDS', DEFAULT_PUBLISH_RATE_WINDOW_SECONDS, 1, 3600),
     redisWaitReplicas: read.int('REDIS_WAIT_REPLICAS', 0, 0, 100),
     redisWaitTimeoutMs: read.int('REDIS_WAIT_TIMEOUT_MS', 1000, 1, 60_000),
+    canaryIntervalSeconds: read.number('CANARY_INTERVAL_SECONDS', DEFAULT_CANARY_INTERVAL_SECONDS, 0, 3600),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -1,0 +1,37 @@
+/**
+ * A token bucket for one connection's inbound messages: `capacity` messages
+ * may arrive at once (a client subscribing to its channels right after
+ * connecting), then `ratePerSecond` on average. Purely local and
+ * synchronous: one bucket per connection, checked on every frame.
+ */
+export interface TokenBucketOptions {
+  /** Tokens added per second; the sustained rate. */
+  ratePerSecond: number;
+  /** Most tokens the bucket holds; the largest burst. Starts full. */
+  capacity: number;
+  /** Monotonic clock in ms; injected for tests. Default performance.now. */
+  now?: () => number;
+}
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TokenBucketOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.tokens = options.capacity;
+    this.last = this.now();
+  }
+
+  /** Takes one token; false when the bucket is empty (the caller refuses the message). */
+  take(): boolean {
+    const now = this.now();
+    const elapsed = now - this.last;
+    this.last = now;
+    this.tokens = Math.min(this.options.capacity, this.tokens + (elapsed * this.options.ratePerSecond) / 1000);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
