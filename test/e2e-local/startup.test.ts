@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { stopChild } from '../helpers/local-stack.js';
 import { freePort } from '../helpers/ports.js';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../helpers/redis-server.js';
 import { TestEventStream } from '../helpers/sse-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,6 +41,20 @@ describe('start-up checks', () => {
   });
 });
 
+test('AUTH_DISABLED=true turns checks off even when credentials are set, and the service warns loudly', async () => {
+  const child = spawn(process.execPath, ['dist/services/client-server/main.js'], {
+    cwd: ROOT,
+    env: { ...base, REDIS_URL: 'redis://127.0.0.1:1', AUTH_DISABLED: 'true', SUBSCRIBER_JWT_SECRET: 's'.repeat(32), HOST: '127.0.0.1', CLIENT_PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!output.includes('AUTH_DISABLED=true') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await stopChild(child, 'SIGKILL');
+  expect(output).toMatch(/"level":40.*credential checks are OFF/);
+});
+
 describe('embedded mode (npm start)', () => {
   const children: ReturnType<typeof spawn>[] = [];
   afterEach(async () => {
@@ -72,5 +88,38 @@ describe('embedded mode (npm start)', () => {
     const [, event] = await stream.waitFor(2);
     expect(JSON.parse(event!.data)).toMatchObject({ type: 'event', channel: 'demo', data: { hello: 'world' } });
     stream.close();
+  });
+
+  test('with REDIS_URL it uses Redis like the separate services: the event lands in the channel stream', async () => {
+    const redis = await startRedisServer();
+    try {
+      const [sourcePort, clientPort] = [await freePort(), await freePort()];
+      const child = spawn(process.execPath, ['dist/services/embedded/main.js'], {
+        cwd: ROOT,
+        env: { ...base, REDIS_URL: redis.url, AUTH_DISABLED: 'true', HOST: '127.0.0.1', SOURCE_PORT: String(sourcePort), CLIENT_PORT: String(clientPort), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const ready = await fetch(`http://127.0.0.1:${clientPort}/readyz`).then((r) => r.ok, () => false);
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error('embedded mode with Redis did not become ready');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const res = await fetch(`http://127.0.0.1:${sourcePort}/v1/channels/demo/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"via":"redis"}',
+      });
+      const { id } = (await res.json()) as { id: string };
+      const raw = new Redis(redis.url);
+      const entries = await raw.xrange('er:{demo}:s', '-', '+');
+      raw.disconnect();
+      expect(entries.map(([entryId]) => entryId)).toEqual([id]);
+    } finally {
+      await Promise.all(children.splice(0).map((c) => stopChild(c, 'SIGKILL')));
+      await redis.stop();
+    }
   });
 });
