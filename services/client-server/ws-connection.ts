@@ -32,7 +32,8 @@ export class WsConnection implements Connection, Sink {
   private readonly subscriptions = new Map<string, Subscription>();
   /** Channels whose subscribe is still reading history: a second subscribe is a duplicate too. */
   private readonly pending = new Set<string>();
-  private alive = true;
+  /** Heartbeats sent since the last pong; two unanswered ones mean the peer is gone. */
+  private missedPongs = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
   private open = true;
   /** Whether one more client message fits MAX_CLIENT_MESSAGES_PER_SECOND (subscribe floods). */
@@ -47,7 +48,7 @@ export class WsConnection implements Connection, Sink {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.admitMessage = inboundMessageLimit(deps.config);
     socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    socket.on('pong', () => (this.alive = true));
+    socket.on('pong', () => (this.missedPongs = 0));
     socket.on('close', () => this.cleanup());
     socket.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
     if (claims.exp !== undefined) {
@@ -84,12 +85,12 @@ export class WsConnection implements Connection, Sink {
 
   heartbeat(): void {
     if (!this.open) return;
-    if (!this.alive) {
+    if (this.missedPongs >= 2) {
       // Two heartbeats without a pong: the peer is gone without a close frame.
       this.socket.terminate();
       return;
     }
-    this.alive = false;
+    this.missedPongs++;
     this.socket.ping();
   }
 
