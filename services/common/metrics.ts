@@ -21,6 +21,7 @@ export class Metrics {
   readonly backfilledEvents: Counter;
   readonly gaps: Counter;
   readonly errors: Counter;
+  readonly canaryFailures: Counter;
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -37,6 +38,7 @@ export class Metrics {
     this.busReconnects = new Counter({ name: 'eventrelay_bus_reconnects_total', help: 'Times the bus connection to Redis was re-established', registers });
     this.backfilledEvents = new Counter({ name: 'eventrelay_backfilled_events_total', help: 'Events read back from history after a bus reconnect', registers });
     this.gaps = new Counter({ name: 'eventrelay_gaps_total', help: 'Channels whose continuity could not be proven after a bus reconnect', registers });
+    this.canaryFailures = new Counter({ name: 'eventrelay_bus_canary_failures_total', help: 'Times the Redis subscriber connection missed its canaries and was forcibly reconnected', registers });
     this.errors = new Counter({ name: 'eventrelay_errors_total', help: 'Errors answered to clients, by code', labelNames: ['code'], registers });
   }
 }

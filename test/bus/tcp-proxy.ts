@@ -9,12 +9,21 @@ export interface TcpProxy {
   readonly port: number;
   /** Destroys every proxied connection and refuses new ones until `restore()`. */
   cut(): void;
+  /**
+   * Silently stops forwarding Redis's side of the open connections (those
+   * whose client sent `marker`, e.g. a CLIENT SETNAME name, when given):
+   * they stay open and look healthy, but deliver nothing, like a half-open
+   * connection behind a NAT. New connections work normally. Returns how many
+   * were stalled.
+   */
+  stall(marker?: string): number;
   restore(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; upstream: Socket; sent: string }>();
   let open = true;
   const server = createServer((client) => {
     if (!open) {
@@ -30,6 +39,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         upstream.destroy();
       });
     }
+    const pair = { client, upstream, sent: '' };
+    pairs.add(pair);
+    client.on('close', () => pairs.delete(pair));
+    // The first bytes a client sends (AUTH, CLIENT SETNAME...) say which connection it is.
+    client.on('data', (chunk: Buffer) => {
+      if (pair.sent.length < 4096) pair.sent += chunk.toString('latin1');
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -41,6 +57,16 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     cut() {
       open = false;
       for (const socket of sockets) socket.destroy();
+    },
+    stall(marker) {
+      let stalled = 0;
+      for (const pair of pairs) {
+        if (marker !== undefined && !pair.sent.includes(marker)) continue;
+        pair.upstream.unpipe(pair.client);
+        pair.upstream.pause();
+        stalled++;
+      }
+      return stalled;
     },
     restore() {
       open = true;

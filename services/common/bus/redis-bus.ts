@@ -5,6 +5,7 @@ import { RelayError, isRelayError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Bus, BusEvent, BusHandler, BusHealth, HistoryResult, OutgoingEvent, PublishResult } from './bus.js';
 import { definePublishScript, groupByChannel, isCrossSlotError, runPublishScript } from './publish-script.js';
+import { RedisCanary } from './redis-canary.js';
 import { entryToEvent, isStreamId, readStream } from './redis-stream.js';
 import { RedisSubscriber } from './redis-subscriber.js';
 
@@ -14,7 +15,9 @@ export interface RedisBusDeps {
   config: Pick<
     Config,
     'historySize' | 'historyTtlSeconds' | 'idempotencyTtlSeconds' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
-  >;
+  > &
+    /** CANARY_INTERVAL_SECONDS; absent or 0: no canary (loadConfig defaults it to 5). */
+    Partial<Pick<Config, 'canaryIntervalSeconds'>>;
   logger: Logger;
   /** Counts reconnects, backfilled events and gaps. Optional. */
   metrics?: Metrics;
@@ -36,6 +39,8 @@ export interface RedisBusDeps {
 export class RedisBus implements Bus {
   private readonly logger: Logger;
   private readonly subscriptions?: RedisSubscriber;
+  /** Notices a subscriber connection that is up but silently delivers nothing (redis-canary.ts). */
+  private readonly canary?: RedisCanary;
 
   constructor(private readonly deps: RedisBusDeps) {
     this.logger = deps.logger.child({ component: 'redis-bus' });
@@ -47,6 +52,16 @@ export class RedisBus implements Bus {
         logger: this.logger,
         metrics: deps.metrics,
       });
+      const intervalSeconds = deps.config.canaryIntervalSeconds ?? 0;
+      if (intervalSeconds > 0) {
+        this.canary = new RedisCanary({
+          redis: deps.redis,
+          subscriber: deps.subscriber,
+          logger: this.logger,
+          metrics: deps.metrics,
+          intervalMs: intervalSeconds * 1000,
+        });
+      }
     }
   }
 
@@ -106,11 +121,12 @@ export class RedisBus implements Bus {
   health(): BusHealth {
     const status = this.deps.redis.status;
     if (status !== 'ready') return { ok: false, reason: `the Redis command connection is ${status}` };
-    const problem = this.subscriptions?.problem();
+    const problem = this.canary?.problem() ?? this.subscriptions?.problem();
     return problem === undefined ? { ok: true } : { ok: false, reason: problem };
   }
 
   async close(): Promise<void> {
+    await this.canary?.close();
     await this.subscriptions?.close();
   }
 

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+
+/** Consecutive canaries that may go missing before the subscriber connection is declared dead. */
+export const CANARY_MISSES_ALLOWED = 2;
+
+export interface RedisCanaryDeps {
+  /** Command connection: the canary is PUBLISHed here. */
+  redis: Redis;
+  /** Pub/sub connection whose liveness is checked; its listeners are removed again by `close()`. */
+  subscriber: Redis;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Period between canaries, in ms (CANARY_INTERVAL_SECONDS × 1000). */
+  intervalMs: number;
+}
+
+/**
+ * Detects a pub/sub connection that looks up but delivers nothing: a
+ * half-open TCP connection (a NAT or proxy dropped one direction), or a
+ * subscription Redis no longer holds. ioredis sees neither: no error, no
+ * close, status `ready`, and readiness would stay green while every event
+ * is silently missed (centrifugal/centrifugo#1189).
+ *
+ * Every interval it PUBLISHes a numbered canary on a topic private to this
+ * process through the command connection and expects it back on the
+ * subscriber connection before the next tick. After CANARY_MISSES_ALLOWED
+ * misses in a row it reports a problem (readiness 503) and destroys the
+ * subscriber's socket (`disconnect(true)`); ioredis reconnects, and
+ * RedisSubscriber resubscribes and backfills exactly as after any drop.
+ */
+export class RedisCanary {
+  /**
+   * Per process, so that several client-servers on one Redis never answer each
+   * other's canaries; outside the `er:{<channel>}` names, so no publisher can reach it.
+   */
+  readonly topic = `er:canary:${randomUUID()}`;
+  private readonly topicBuffer = Buffer.from(this.topic);
+  private readonly logger: Logger;
+  private readonly timer: NodeJS.Timeout;
+  private sent = 0;
+  /** Sequence number of the newest canary that came back. */
+  private received = 0;
+  /** The canary of the previous tick is out and has not come back yet. */
+  private outstanding = false;
+  private misses = 0;
+  private dead = false;
+  private closed = false;
+
+  constructor(private readonly deps: RedisCanaryDeps) {
+    this.logger = deps.logger.child({ component: 'redis-canary' });
+    deps.subscriber.on('messageBuffer', this.onMessage);
+    deps.subscriber.on('ready', this.onReady);
+    if (deps.subscriber.status === 'ready') this.listen();
+    this.timer = setInterval(() => this.tick(), deps.intervalMs).unref();
+  }
+
+  /** Why live delivery cannot be trusted, or undefined while canaries come back. */
+  problem(): string | undefined {
+    if (!this.dead) return undefined;
+    return `the Redis subscriber connection missed ${this.misses} canaries in a row; reconnecting it`;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    const { subscriber } = this.deps;
+    subscriber.off('messageBuffer', this.onMessage);
+    subscriber.off('ready', this.onReady);
+    if (subscriber.status === 'ready') {
+      await subscriber.unsubscribe(this.topic).catch((err: unknown) => this.logger.debug({ err }, 'UNSUBSCRIBE of the canary failed'));
+    }
+  }
+
+  private tick(): void {
+    const { redis, subscriber } = this.deps;
+    // A connection that is visibly down is already reported by its status and recovers by
+    // itself; the canary is only about connections that claim to be fine.
+    if (this.closed || redis.status !== 'ready' || subscriber.status !== 'ready') {
+      this.outstanding = false;
+      return;
+    }
+    if (this.outstanding) {
+      this.misses++;
+      this.logger.warn({ misses: this.misses }, 'a canary did not come back through the Redis subscriber connection');
+      if (this.misses >= CANARY_MISSES_ALLOWED) {
+        this.reconnect();
+        return;
+      }
+    }
+    const seq = ++this.sent;
+    this.outstanding = true;
+    redis.publish(this.topic, String(seq)).catch((err: unknown) => {
+      // The command connection failed this time: that says nothing about the subscriber.
+      if (seq === this.sent) this.outstanding = false;
+      this.logger.debug({ err }, 'canary PUBLISH failed');
+    });
+  }
+
+  private reconnect(): void {
+    this.dead = true;
+    this.outstanding = false;
+    this.deps.metrics?.canaryFailures.inc();
+    this.logger.error('the Redis subscriber connection delivers nothing; forcing a reconnect, then resubscribe and backfill');
+    // Destroys the socket: 'close' makes RedisSubscriber hold live events and backfill on 'ready'.
+    this.deps.subscriber.disconnect(true);
+  }
+
+  private readonly onMessage = (topic: Buffer, message: Buffer): void => {
+    if (!topic.equals(this.topicBuffer)) return;
+    const seq = Number(message.toString());
+    if (!(seq > this.received)) return;
+    this.received = seq;
+    if (this.received === this.sent) this.outstanding = false;
+    this.misses = 0;
+    if (this.dead) this.logger.info('canaries come back again through the Redis subscriber connection');
+    this.dead = false;
+  };
+
+  private readonly onReady = (): void => {
+    if (!this.closed) this.listen();
+  };
+
+  /** ioredis re-subscribes by itself after a reconnect too; this makes the first subscribe, and confirms it. */
+  private listen(): void {
+    this.deps.subscriber.subscribe(this.topic).catch((err: unknown) => this.logger.warn({ err }, 'cannot subscribe to the canary topic'));
+  }
+}
