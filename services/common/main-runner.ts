@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, missingCredentials, type Config, type ServiceN
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { createPublishRateLimiter } from './rate-limit/create-rate-limiter.js';
 
 export type Mode = ServiceName | 'embedded';
 
@@ -68,7 +69,9 @@ export async function runMain(proc: NodeJS.Process, mode: Mode): Promise<void> {
   try {
     if (sourceMetrics) {
       const lifecycle = new Lifecycle();
-      const app = await buildSourceApp({ config, logger, bus: created.bus, metrics: sourceMetrics, lifecycle });
+      // Counted in the bus's Redis when there is one, so every replica shares the count; created.close() closes it.
+      const rateLimiter = createPublishRateLimiter(config, created.redis) ?? null;
+      const app = await buildSourceApp({ config, logger, bus: created.bus, metrics: sourceMetrics, lifecycle, rateLimiter });
       started.push({ name: 'source-server', app, lifecycle, port: config.sourcePort });
     }
     if (clientMetrics) {

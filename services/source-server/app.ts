@@ -5,10 +5,13 @@ import type { Config } from '../common/config.js';
 import { installErrorHandling, registerOpsRoutes } from '../common/http.js';
 import { Lifecycle } from '../common/lifecycle.js';
 import { Metrics } from '../common/metrics.js';
+import { createPublishRateLimiter } from '../common/rate-limit/create-rate-limiter.js';
+import type { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { publisherAuth } from './auth.js';
 import { registerPublishCors } from './cors.js';
 import { registerJsonTextParser } from './json-body.js';
 import { Publisher } from './publisher.js';
+import { registerPublishRateLimit } from './rate-limit.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
 
@@ -31,6 +34,11 @@ export interface SourceAppDeps {
   lifecycle?: Lifecycle;
   /** Wall clock for event `ts`. Default Date.now. */
   now?: () => number;
+  /**
+   * PUBLISH_RATE_LIMIT counter; main.ts passes one counted in Redis. Default:
+   * in memory when PUBLISH_RATE_LIMIT is set, else none. `null`: none.
+   */
+  rateLimiter?: RateLimiter | null;
 }
 
 /**
@@ -70,6 +78,8 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
       publisher.refuseWhileDraining();
     },
   ];
+  const rateLimiter = deps.rateLimiter === undefined ? createPublishRateLimiter(config) : deps.rateLimiter;
+  if (rateLimiter) registerPublishRateLimit(app, { limiter: rateLimiter, authDisabled: config.authDisabled });
   registerPublishOne(app, { config, publisher, onRequest });
   registerPublishBatch(app, { config, publisher, onRequest });
 

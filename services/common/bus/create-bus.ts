@@ -11,6 +11,11 @@ import { redisClientOptions } from './redis-options.js';
 export interface CreatedBus {
   bus: Bus;
   kind: 'redis' | 'memory';
+  /**
+   * The command connection (Redis only), for siblings that count in the same
+   * Redis, like the publish rate limiter. They use it; `close()` closes it.
+   */
+  redis?: Redis;
   /** Closes the bus, then the connections this function opened (whoever creates a resource closes it). */
   close(): Promise<void>;
 }
@@ -39,6 +44,7 @@ export function createBus(deps: { config: Config; logger: Logger; metrics?: Metr
   return {
     bus,
     kind: 'redis',
+    redis,
     async close() {
       await bus.close();
       await Promise.allSettled([redis.quit(), subscriber?.quit()]);
