@@ -107,4 +107,26 @@ describe('the Redis canary', () => {
     expect(await count('busReconnects')).toBe(1);
     expect(await count('canaryFailures')).toBe(0);
   });
+
+  test('a frozen Redis (SIGSTOP) makes health not ok even for a bus without a subscriber, and it recovers on SIGCONT', async () => {
+    const server = await startRedisServer();
+    cleanups.push(() => server.stop());
+    const config = { ...busConfig(), canaryIntervalSeconds: CANARY_INTERVAL_SECONDS };
+    const redis = new Redis(server.url, redisClientOptions(config));
+    redis.on('error', () => {});
+    await ready(redis);
+    const { logger } = sinkLogger();
+    const bus = new RedisBus({ config, logger, redis });
+    cleanups.push(async () => {
+      await bus.close();
+      redis.disconnect();
+    });
+    expect(bus.health()).toEqual({ ok: true });
+
+    server.pause();
+    await eventually(() => !bus.health().ok, 'health reports the unanswered canary');
+    expect(bus.health().reason).toMatch(/canary/);
+    server.resume();
+    await eventually(() => bus.health().ok, 'health recovers by itself');
+  });
 });

@@ -39,7 +39,7 @@ export interface RedisBusDeps {
 export class RedisBus implements Bus {
   private readonly logger: Logger;
   private readonly subscriptions?: RedisSubscriber;
-  /** Notices a subscriber connection that is up but silently delivers nothing (redis-canary.ts). */
+  /** Notices a Redis that does not answer, or a subscriber connection that silently delivers nothing (redis-canary.ts). */
   private readonly canary?: RedisCanary;
 
   constructor(private readonly deps: RedisBusDeps) {
@@ -52,16 +52,16 @@ export class RedisBus implements Bus {
         logger: this.logger,
         metrics: deps.metrics,
       });
-      const intervalSeconds = deps.config.canaryIntervalSeconds ?? 0;
-      if (intervalSeconds > 0) {
-        this.canary = new RedisCanary({
-          redis: deps.redis,
-          subscriber: deps.subscriber,
-          logger: this.logger,
-          metrics: deps.metrics,
-          intervalMs: intervalSeconds * 1000,
-        });
-      }
+    }
+    const intervalSeconds = deps.config.canaryIntervalSeconds ?? 0;
+    if (intervalSeconds > 0) {
+      this.canary = new RedisCanary({
+        redis: deps.redis,
+        subscriber: deps.subscriber,
+        logger: this.logger,
+        metrics: deps.metrics,
+        intervalMs: intervalSeconds * 1000,
+      });
     }
   }
 
