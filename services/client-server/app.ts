@@ -8,12 +8,22 @@ import { RelayError } from '../common/errors.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, installErrorHandling, registerOpsRoutes } from '../common/http.js';
 import { Lifecycle } from '../common/lifecycle.js';
 import { Metrics } from '../common/metrics.js';
+import { ConnectionsPerIp } from '../common/rate-limit/connections-per-ip.js';
 import { Connections } from './connections.js';
 import { consoleRoutes } from './console-routes.js';
 import { Hub } from './hub.js';
-import { registerSse } from './sse.js';
+import { corsHeaders, registerSse } from './sse.js';
 import { authenticateSubscriber, originAllowed } from './subscriber-auth.js';
 import { WsConnection } from './ws-connection.js';
+
+/**
+ * Retry-After of a connection refused by MAX_CONNECTIONS_PER_IP: long enough
+ * that a reconnect loop does not hammer the server, short enough for a
+ * client whose other tabs are closing to get in soon.
+ */
+export const CONNECTION_LIMIT_RETRY_AFTER_SECONDS = 5;
+
+const SUBSCRIBER_ROUTES = new Set(['/v1/ws', '/v1/sse/:channel']);
 
 export interface ClientAppDeps {
   config: Config;
@@ -33,6 +43,8 @@ export interface ClientRelay {
   metrics: Metrics;
   connections: Connections;
   hub: Hub;
+  /** Open subscriber connections per client address (MAX_CONNECTIONS_PER_IP). */
+  connectionsPerIp: ConnectionsPerIp;
   /** Readiness off, then every connection closed with 1001 spread over `windowMs`. */
   drain(windowMs: number): Promise<void>;
 }
@@ -55,6 +67,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const now = deps.now ?? Date.now;
   const hub = new Hub({ bus, logger, metrics, now });
   const connections = new Connections(config.heartbeatSeconds * 1000);
+  const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
 
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
   const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, return503OnClosing: true });
@@ -63,6 +76,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     metrics,
     connections,
     hub,
+    connectionsPerIp,
     async drain(windowMs) {
       lifecycle.startDraining();
       await connections.drain(windowMs);
@@ -83,6 +97,23 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   });
 
   app.addHook('onClose', async () => connections.stop());
+
+  // MAX_CONNECTIONS_PER_IP, before the upgrade or the stream: a slot is held
+  // from here until the socket (WebSocket) or the response (SSE) closes,
+  // whatever happens in between, so refusals and failed upgrades give it back.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' || !SUBSCRIBER_ROUTES.has(request.routeOptions.url ?? '')) return;
+    const release = connectionsPerIp.acquire(request.ip);
+    if (!release) {
+      // The page must be able to read the refusal's code, as for any other SSE answer.
+      if (!request.ws) reply.headers(corsHeaders(request.headers.origin, config.allowedOrigins));
+      throw new RelayError('rate_limited', 'Too many connections from this address (MAX_CONNECTIONS_PER_IP); close some or retry later.', {
+        retryAfter: CONNECTION_LIMIT_RETRY_AFTER_SECONDS,
+      });
+    }
+    if (request.ws) request.raw.socket.once('close', release);
+    else reply.raw.once('close', release);
+  });
 
   app.get(
     '/v1/ws',
