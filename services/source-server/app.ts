@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRequestHo
 import type { Logger } from 'pino';
 import type { Bus } from '../common/bus/bus.js';
 import type { Config } from '../common/config.js';
+import { frameworkErrorHandler } from '../common/framework-errors.js';
 import { installErrorHandling, registerOpsRoutes } from '../common/http.js';
 import { Lifecycle } from '../common/lifecycle.js';
 import { Metrics } from '../common/metrics.js';
@@ -57,6 +58,7 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     routerOptions: { maxParamLength: MAX_CHANNEL_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler(metrics),
   });
   app.decorate('metrics', metrics);
   app.decorate('lifecycle', lifecycle);
