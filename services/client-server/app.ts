@@ -15,6 +15,7 @@ import { Hub } from './hub.js';
 import { corsHeaders, registerSse } from './sse.js';
 import { authenticateSubscriber, originAllowed } from './subscriber-auth.js';
 import { WsConnection } from './ws-connection.js';
+import { releaseUpgradeRequest } from './ws-upgrade.js';
 
 /**
  * Retry-After of a connection refused by MAX_CONNECTIONS_PER_IP: long enough
@@ -131,6 +132,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
       },
     },
     (socket, request) => {
+      releaseUpgradeRequest(socket);
       const connection = new WsConnection(socket, request.subscriberClaims!, { config, logger, bus, hub, metrics }, now());
       connections.add(connection);
     },
