@@ -30,6 +30,11 @@ export function toRelayError(err: FastifyError | Error): RelayError {
     return new RelayError('invalid_json', 'The body is not valid JSON.');
   }
   if (fe.validation) return new RelayError('invalid_request', err.message);
+  // JSON nested tens of thousands deep parses, but re-serializing it (a batch
+  // event's data, a multi-line body) overflows the stack: the client's doing.
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new RelayError('invalid_request', 'The JSON is nested too deeply.');
+  }
   if (fe.statusCode === 404) return new RelayError('not_found', 'No such resource.');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new RelayError('invalid_request', err.message);
