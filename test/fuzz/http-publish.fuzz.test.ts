@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MemoryBus } from '../../services/common/bus/memory-bus.js';
 import { loadConfig } from '../../services/common/config.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
-import { MiB, PROTOCOL_STATUS, fuzzRuns, fuzzSeed, heapUsedAfterGc } from './support.js';
+import { MiB, timeoutFor, PROTOCOL_STATUS, fuzzRuns, fuzzSeed, heapUsedAfterGc } from './support.js';
 
 /**
  * Malformed publish requests through app.inject: bodies, headers, paths.
@@ -153,5 +153,5 @@ describe('hostile publish requests', () => {
     const ok = await app.inject({ method: 'POST', url: '/v1/channels/after/events', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, payload: '{"ok":true}' });
     expect(ok.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-  });
+    }, timeoutFor(RUNS));
 });

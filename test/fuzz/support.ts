@@ -56,3 +56,8 @@ export const PROTOCOL_STATUS: Partial<Record<ErrorCode, number>> = {
 export const WS_ERROR_CODES = new Set(['invalid_json', 'invalid_request', 'invalid_channel', 'forbidden', 'already_subscribed', 'rate_limited', 'unavailable']);
 
 export const MiB = 1024 * 1024;
+
+/** A fuzz test's time budget: generous per input (2 cores shared with other suites), never below vitest's default. */
+export function timeoutFor(runs: number): number {
+  return Math.max(30_000, runs * 3);
+}

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { CloseCode } from '../../services/common/protocol.js';
 import { TestSocket } from '../helpers/ws-client.js';
 import { startClientServer, type ClientFixture } from '../client-server/fixture.js';
-import { MiB, WS_ERROR_CODES, fuzzRuns, fuzzSeed, heapUsedAfterGc } from './support.js';
+import { MiB, timeoutFor, WS_ERROR_CODES, fuzzRuns, fuzzSeed, heapUsedAfterGc } from './support.js';
 
 /**
  * Malformed WebSocket frames against a real listening client-server. Each
@@ -172,7 +172,7 @@ describe('hostile WebSocket frames', () => {
     expect(await bystander.next((m) => m.type === 'pong')).toEqual({ type: 'pong' });
     expect(bystander.closeCode).toBeUndefined();
     expect(server.logs.filter((l) => /"level":(50|60)/.test(l)), 'nothing logged as an error').toEqual([]);
-  });
+    }, timeoutFor(RUNS));
 });
 
 describe('thousands of channels and subscribe floods', () => {
