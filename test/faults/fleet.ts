@@ -155,6 +155,16 @@ export class Fleet {
     return Math.max(0, ...perSecond.values());
   }
 
+  /** Reconnects per second from the first one, e.g. "12 40 33 5". */
+  reconnectsBySecond(): string {
+    const times = this.subscribers.flatMap((s) => s.reconnectTimes);
+    if (times.length === 0) return '';
+    const first = Math.floor(Math.min(...times) / 1000);
+    const counts: number[] = [];
+    for (const t of times) counts[Math.floor(t / 1000) - first] = (counts[Math.floor(t / 1000) - first] ?? 0) + 1;
+    return Array.from(counts, (n) => n ?? 0).join(' ');
+  }
+
   reconnects(): number {
     return this.subscribers.reduce((n, s) => n + s.reconnectTimes.length, 0);
   }

@@ -43,6 +43,7 @@ export async function runScenario(
     catchUp?: boolean;
   },
   during: (r: Running) => Promise<void>,
+  hooks: { beforeFleet?: (stack: LocalStack) => void } = {},
 ): Promise<Running> {
   const stack = await startLocalStack({ ...options.stack, env: { ...FAULT_ENV, ...options.stack?.env } });
   let fleet: Fleet | undefined;
@@ -51,6 +52,7 @@ export async function runScenario(
     const wsUrls = stack.clientUrls.map((u) => `${u.replace(/^http/, 'ws')}/v1/ws`);
     const token = signSubscriberToken(stack.jwtSecret, { channels: ['*'], ttlSeconds: 3600 });
     const channels = Array.from({ length: CHANNELS }, (_, i) => `faults:${process.pid}:${++run}:${i}`);
+    hooks.beforeFleet?.(stack);
     fleet = new Fleet({ wsUrls, channels, count: SUBSCRIBERS, token: () => token, ...options.fleet });
     await fleet.start();
     for (const channel of channels) publishers.push(new SteadyPublisher(stack.sourceUrl, stack.publisherKey, channel, options.padding));
