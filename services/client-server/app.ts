@@ -5,6 +5,7 @@ import type { SubscriberClaims } from '../common/auth/jwt.js';
 import type { Bus } from '../common/bus/bus.js';
 import type { Config } from '../common/config.js';
 import { RelayError } from '../common/errors.js';
+import { frameworkErrorHandler } from '../common/framework-errors.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, installErrorHandling, registerOpsRoutes } from '../common/http.js';
 import { Lifecycle } from '../common/lifecycle.js';
 import { Metrics } from '../common/metrics.js';
@@ -71,7 +72,11 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
 
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
-  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, return503OnClosing: true });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler(metrics),
+  });
   const relay: ClientRelay = {
     lifecycle,
     metrics,

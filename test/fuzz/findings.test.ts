@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { startClientServer } from '../client-server/fixture.js';
 import { errorCode, publish, publishBatch, useSource } from '../source-server/source-app.js';
 
 /** What the fuzzer found, kept as plain regression tests so that they run whatever the seed. */
@@ -26,5 +27,18 @@ describe('inputs the fuzzer found', () => {
     const res = await publish(app, 'news', `\n${'['.repeat(30_000)}${']'.repeat(30_000)}\n`);
     expect(res.statusCode).toBe(400);
     expect(errorCode(res)).toBe('invalid_request');
+  });
+});
+
+describe('inputs the fuzzer found, on the client-server', () => {
+  test('an SSE path with broken percent-encoding is a coded 400', async () => {
+    const server = await startClientServer();
+    try {
+      const res = await server.app.inject({ method: 'GET', url: '/v1/sse/%ZZ', headers: { accept: 'text/event-stream' } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('invalid_request');
+    } finally {
+      await server.close();
+    }
   });
 });
