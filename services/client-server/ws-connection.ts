@@ -28,17 +28,17 @@ const OPEN = 1;
 const CONNECTION = Symbol('eventrelay.wsConnection');
 type OwnedSocket = WebSocket & { [CONNECTION]: WsConnection };
 
-function onSocketMessage(this: OwnedSocket, data: Buffer, isBinary: boolean): void {
-  this[CONNECTION].onMessage(data, isBinary);
+function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as OwnedSocket)[CONNECTION].onMessage(data, isBinary);
 }
-function onSocketPong(this: OwnedSocket): void {
-  this[CONNECTION].onSocketEvent('pong');
+function onSocketPong(this: WebSocket): void {
+  (this as OwnedSocket)[CONNECTION].onSocketEvent('pong');
 }
-function onSocketClose(this: OwnedSocket): void {
-  this[CONNECTION].onSocketEvent('close');
+function onSocketClose(this: WebSocket): void {
+  (this as OwnedSocket)[CONNECTION].onSocketEvent('close');
 }
-function onSocketError(this: OwnedSocket, err: Error): void {
-  this[CONNECTION].onSocketEvent('error', err);
+function onSocketError(this: WebSocket, err: Error): void {
+  (this as OwnedSocket)[CONNECTION].onSocketEvent('error', err);
 }
 
 /** One subscriber WebSocket: its protocol messages, subscriptions and limits. */
