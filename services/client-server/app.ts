@@ -76,6 +76,8 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     loggerInstance: logger as FastifyBaseLogger,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(metrics),
+    // Each member of the union is a documented trustProxy form; fastify's overloads only take them one at a time.
+    trustProxy: config.trustProxy as boolean,
   });
   const relay: ClientRelay = {
     lifecycle,

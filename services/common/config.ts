@@ -99,6 +99,13 @@ export interface Config {
   maxSubscriptionsPerConnection: number;
   /** MAX_CONNECTIONS_PER_IP: WebSocket and SSE connections one client IP may hold on this process; 0 is no limit. Default 1000. */
   maxConnectionsPerIp: number;
+  /**
+   * TRUST_PROXY: whose X-Forwarded-For to believe for the client IP (per-IP
+   * limits, logs): `false` (default: the TCP peer), `true` (any proxy: only
+   * when the pods cannot be reached except through your proxies), a number of
+   * proxy hops, or comma-separated proxy addresses/CIDRs. Passed to fastify's trustProxy.
+   */
+  trustProxy: boolean | number | string[];
   /** MAX_CLIENT_MESSAGES_PER_SECOND: sustained inbound WebSocket messages per connection (over it: close 4029); 0 is no limit. Default 100. */
   maxClientMessagesPerSecond: number;
   /** CLIENT_MESSAGES_BURST: inbound WebSocket messages a connection may send at once. Default 1000. */
@@ -196,6 +203,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     heartbeatSeconds: read.number('HEARTBEAT_SECONDS', DEFAULT_HEARTBEAT_SECONDS, 0.1, 3600),
     maxFrameBytes: read.int('MAX_FRAME_BYTES', DEFAULT_MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
     maxSubscriptionsPerConnection: read.int('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_MAX_SUBSCRIPTIONS, 1, 1_000_000),
+    trustProxy: trustProxy(env.TRUST_PROXY, problems),
     maxConnectionsPerIp: read.int('MAX_CONNECTIONS_PER_IP', DEFAULT_MAX_CONNECTIONS_PER_IP, 0, 10_000_000),
     maxClientMessagesPerSecond: read.number('MAX_CLIENT_MESSAGES_PER_SECOND', DEFAULT_MAX_CLIENT_MESSAGES_PER_SECOND, 0, 1_000_000),
     clientMessagesBurst: read.int('CLIENT_MESSAGES_BURST', DEFAULT_CLIENT_MESSAGES_BURST, 1, 10_000_000),
@@ -224,6 +232,17 @@ export function missingCredentials(config: Config, service: ServiceName): string
     return 'client-server needs SUBSCRIBER_JWT_SECRET (at least 32 characters) to verify subscriber tokens, or AUTH_DISABLED=true for local development';
   }
   return undefined;
+}
+
+function trustProxy(raw: string | undefined, problems: string[]): boolean | number | string[] {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = splitList(value);
+  if (list.every((a) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(a))) return list;
+  problems.push(`TRUST_PROXY must be true, false, a number of hops or proxy addresses/CIDRs, got "${raw}"`);
+  return false;
 }
 
 function splitList(value: string | undefined): string[] {

@@ -59,6 +59,8 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     routerOptions: { maxParamLength: MAX_CHANNEL_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler(metrics),
+    // Each member of the union is a documented trustProxy form; fastify's overloads only take them one at a time.
+    trustProxy: config.trustProxy as boolean,
   });
   app.decorate('metrics', metrics);
   app.decorate('lifecycle', lifecycle);
