@@ -64,6 +64,15 @@ export class FleetSubscriber {
     return this.slow;
   }
 
+  /**
+   * A paused socket never sees the server's 4008 close (nor its FIN: both wait
+   * behind the unread data), so a slow subscriber that comes back to life
+   * reads its backlog first and then learns it was cut.
+   */
+  resumeReading(): void {
+    (this.ws as unknown as { _socket?: { resume(): void } } | undefined)?._socket?.resume();
+  }
+
   private connect(onSubscribed: () => void): void {
     if (this.stopped) return;
     const url = `${this.options.wsUrls[this.next++ % this.options.wsUrls.length]}?token=${this.options.token(this.index)}`;

@@ -36,6 +36,8 @@ export async function runScenario(
     stack?: LocalStackOptions;
     fleet?: Partial<Omit<FleetOptions, 'wsUrls' | 'channels'>>;
     padding?: number;
+    /** Padding per channel index, instead of `padding` for all. */
+    paddingForChannel?: (channelIndex: number) => number;
     /** Bound of the publishing phase; `during` usually ends it sooner. */
     maxPublishMs?: number;
     ratePerChannel?: number;
@@ -55,7 +57,9 @@ export async function runScenario(
     hooks.beforeFleet?.(stack);
     fleet = new Fleet({ wsUrls, channels, count: SUBSCRIBERS, token: () => token, ...options.fleet });
     await fleet.start();
-    for (const channel of channels) publishers.push(new SteadyPublisher(stack.sourceUrl, stack.publisherKey, channel, options.padding));
+    channels.forEach((channel, i) =>
+      publishers.push(new SteadyPublisher(stack.sourceUrl, stack.publisherKey, channel, options.paddingForChannel?.(i) ?? options.padding)),
+    );
     const publishing = Promise.all(publishers.map((p) => p.run(options.ratePerChannel ?? RATE_PER_CHANNEL, options.maxPublishMs ?? 60_000)));
     const r: Running = { stack, fleet, publishers, channels, token };
     try {
