@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
-import type { FromPublisher, FromSubscribers, PublisherJob, PublisherResult, SubscriberJob, SubscriberResult } from './ipc.js';
+import type { FromSubscribers, PublisherJob, PublisherResult, SubscriberJob, SubscriberResult } from './ipc.js';
 import { rssBytes, totalCpuMicros } from './proc.js';
 import { ROOT, type RunningTarget } from './targets.js';
 
