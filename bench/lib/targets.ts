@@ -111,6 +111,8 @@ export async function startTarget(kind: Target, options: StartOptions): Promise<
       SUBSCRIBER_JWT_SECRET: JWT_SECRET,
       DRAIN_WINDOW_SECONDS: '0',
       NODE_ENV: 'production',
+      // Every bench client comes from 127.0.0.1: the per-IP limit would cap the load, not measure it.
+      MAX_CONNECTIONS_PER_IP: '0',
     };
     children = [
       spawnNode('dist/services/source-server/main.js', env, options, false),
