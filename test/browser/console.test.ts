@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildSdkBundle } from '../../sdk/build.js';
+import { launchChromium } from './chromium.js';
 import { startConsoleStack, type ConsoleStack } from './servers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT_PATH = 'test-artifacts/console.png';
 /** Events published before the form's own; bounded so the test stays a few seconds long. */
 const TRAFFIC_EVENTS = 16;
@@ -12,13 +12,9 @@ const TRAFFIC_EVENTS = 16;
 let stack: ConsoleStack;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser test needs Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  browser = await launchChromium();
   await buildSdkBundle();
   stack = await startConsoleStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,13 +1,11 @@
-import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MemoryBus } from '../../services/common/bus/memory-bus.js';
 import { loadConfig } from '../../services/common/config.js';
 import { buildClientApp } from '../../services/client-server/app.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { launchChromium } from './chromium.js';
 
 let browser: Browser;
 let client: FastifyInstance;
@@ -15,17 +13,13 @@ let bus: MemoryBus;
 let clientUrl: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser test needs Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   const config = loadConfig({ AUTH_DISABLED: 'true' });
   const logger = pino({ level: 'silent' });
   bus = new MemoryBus({ config, logger });
   client = await buildClientApp({ config, logger, bus });
   await client.listen({ host: '127.0.0.1', port: 0 });
   clientUrl = `http://127.0.0.1:${(client.server.address() as { port: number }).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
