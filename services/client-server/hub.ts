@@ -18,6 +18,8 @@ interface ChannelEntry {
  */
 export class Hub implements BusHandler {
   private readonly channels = new Map<string, ChannelEntry>();
+  /** Bus unsubscribes still under way, per channel. */
+  private readonly leaving = new Map<string, Promise<void>>();
   private readonly logger: Logger;
   /** WebSocket writes of this process, coalesced per socket per event-loop turn. */
   readonly wsWrites: WriteBatcher;
@@ -40,11 +42,16 @@ export class Hub implements BusHandler {
     let entry = this.channels.get(channel);
     if (!entry) {
       const created: ChannelEntry = { subscribers: new Set(), ready: Promise.resolve() };
-      created.ready = this.deps.bus.subscribe(channel, this).catch((err: unknown) => {
-        // Undo, so that the next join tries the bus again instead of waiting on a dead promise.
-        if (this.channels.get(channel) === created) this.channels.delete(channel);
-        throw err;
-      });
+      // A leave of the same channel may still be unsubscribing from the bus (e.g. a client
+      // sent unsubscribe and subscribe in one breath): the bus must see them in that order.
+      const previous = this.leaving.get(channel) ?? Promise.resolve();
+      created.ready = previous
+        .then(() => this.deps.bus.subscribe(channel, this))
+        .catch((err: unknown) => {
+          // Undo, so that the next join tries the bus again instead of waiting on a dead promise.
+          if (this.channels.get(channel) === created) this.channels.delete(channel);
+          throw err;
+        });
       this.channels.set(channel, created);
       entry = created;
     }
@@ -58,13 +65,22 @@ export class Hub implements BusHandler {
   }
 
   leave(subscription: Subscription): void {
-    const entry = this.channels.get(subscription.channel);
+    const { channel } = subscription;
+    const entry = this.channels.get(channel);
     if (!entry || !entry.subscribers.delete(subscription) || entry.subscribers.size > 0) return;
-    this.channels.delete(subscription.channel);
-    // After the subscribe settles, so that the bus sees subscribe/unsubscribe in order.
-    entry.ready
-      .then(() => (this.channels.has(subscription.channel) ? undefined : this.deps.bus.unsubscribe(subscription.channel)))
-      .catch((err: unknown) => this.logger.warn({ err, channel: subscription.channel }, 'bus unsubscribe failed'));
+    this.channels.delete(channel);
+    // After the subscribe settled (a failed one needs no unsubscribe), and remembered until
+    // done, so that a join arriving meanwhile subscribes only after it.
+    const done: Promise<void> = entry.ready
+      .then(
+        () => this.deps.bus.unsubscribe(channel),
+        () => undefined,
+      )
+      .catch((err: unknown) => this.logger.warn({ err, channel }, 'bus unsubscribe failed'))
+      .finally(() => {
+        if (this.leaving.get(channel) === done) this.leaving.delete(channel);
+      });
+    this.leaving.set(channel, done);
   }
 
   onEvent(event: BusEvent): void {

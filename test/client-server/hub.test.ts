@@ -1,0 +1,63 @@
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import type { Bus, BusEvent } from '../../services/common/bus/bus.js';
+import { MemoryBus } from '../../services/common/bus/memory-bus.js';
+import { loadConfig } from '../../services/common/config.js';
+import { Metrics } from '../../services/common/metrics.js';
+import { Hub } from '../../services/client-server/hub.js';
+import { Subscription, type Sink } from '../../services/client-server/subscription.js';
+
+const logger = pino({ level: 'silent' });
+const config = loadConfig({});
+
+function subscriber(channel: string): Subscription & { ids: string[] } {
+  const ids: string[] = [];
+  const sink: Sink = { send: (e: BusEvent) => (ids.push(e.id), true), gap: () => {} };
+  const sub = Object.assign(new Subscription(channel, sink), { ids });
+  sub.goLive(undefined, []);
+  return sub;
+}
+
+/** Counts the bus calls the hub makes. */
+function countingBus(inner: Bus) {
+  const calls: string[] = [];
+  const bus: Bus = Object.assign(Object.create(inner) as Bus, {
+    subscribe: (channel: string, handler: Parameters<Bus['subscribe']>[1]) => (calls.push(`subscribe ${channel}`), inner.subscribe(channel, handler)),
+    unsubscribe: (channel: string) => (calls.push(`unsubscribe ${channel}`), inner.unsubscribe(channel)),
+  });
+  return { bus, calls };
+}
+
+describe('the hub', () => {
+  test('touches the bus only on the first join and the last leave of a channel', async () => {
+    const memory = new MemoryBus({ config, logger });
+    const { bus, calls } = countingBus(memory);
+    const hub = new Hub({ bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const a = subscriber('c');
+    const b = subscriber('c');
+    await Promise.all([hub.join(a), hub.join(b)]);
+    hub.leave(a);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual(['subscribe c']);
+    hub.leave(b);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual(['subscribe c', 'unsubscribe c']);
+    await memory.close();
+  });
+
+  test('a join right after the last leave of the same channel subscribes again, after the unsubscribe, and receives events', async () => {
+    const memory = new MemoryBus({ config, logger });
+    const { bus, calls } = countingBus(memory);
+    const hub = new Hub({ bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const first = subscriber('c');
+    await hub.join(first);
+    // unsubscribe + subscribe in one breath, as one client frame batch can do
+    hub.leave(first);
+    const second = subscriber('c');
+    await hub.join(second);
+    const [{ id }] = (await memory.publish([{ channel: 'c', data: '1', ts: Date.now() }])) as [{ id: string }];
+    expect(second.ids).toEqual([id]);
+    expect(calls).toEqual(['subscribe c', 'unsubscribe c', 'subscribe c']);
+    await memory.close();
+  });
+});
