@@ -48,7 +48,7 @@ export class WsConnection implements Connection, Sink {
   private resolveClosed!: () => void;
   private readonly subscriptions = new Map<string, Subscription>();
   /** Channels whose subscribe is still reading history: a second subscribe is a duplicate too. */
-  private readonly pending = new Set<string>();
+  private readonly pending = new Map<string, Promise<void>>();
   /** Heartbeats sent since the last pong; two unanswered ones mean the peer is gone. */
   private missedPongs = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -148,14 +148,19 @@ export class WsConnection implements Connection, Sink {
       if (isBinary) throw new RelayError('invalid_json', 'Frames are JSON text; binary frames are not accepted.');
       const message = parseClientMessage(data.toString('utf8'));
       if (message.type === 'ping') this.reply(PONG_MESSAGE);
-      else if (message.type === 'subscribe') void this.subscribe(message.channel, message.since);
+      else if (message.type === 'subscribe') this.subscribe(message.channel, message.since);
       else this.unsubscribe(message.channel);
     } catch (err) {
       this.replyError(err);
     }
   }
 
-  private async subscribe(channel: string, since: string | undefined): Promise<void> {
+  private subscribe(channel: string, since: string | undefined): void {
+    const done = this.trySubscribe(channel, since);
+    if (this.pending.has(channel)) this.pending.set(channel, done);
+  }
+
+  private async trySubscribe(channel: string, since: string | undefined): Promise<void> {
     try {
       if (!this.claims.channels.allows(channel)) {
         throw new RelayError('forbidden', 'Your token does not allow this channel.', { channel });
@@ -166,7 +171,7 @@ export class WsConnection implements Connection, Sink {
       if (this.subscriptions.size + this.pending.size >= this.deps.config.maxSubscriptionsPerConnection) {
         throw new RelayError('invalid_request', `A connection may hold at most ${this.deps.config.maxSubscriptionsPerConnection} subscriptions.`, { channel });
       }
-      this.pending.add(channel);
+      this.pending.set(channel, Promise.resolve());
       let opened;
       try {
         opened = await openSubscription(this.deps, channel, since, this);
@@ -188,6 +193,12 @@ export class WsConnection implements Connection, Sink {
   }
 
   private unsubscribe(channel: string): void {
+    const pending = this.pending.get(channel);
+    if (pending) {
+      // The subscribe is still reading history: answer in the order the client asked.
+      void pending.then(() => this.unsubscribe(channel));
+      return;
+    }
     const subscription = this.subscriptions.get(channel);
     if (subscription) this.drop(subscription);
     // Unsubscribing from a channel one does not have is harmless and answered the same way.

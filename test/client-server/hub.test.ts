@@ -55,8 +55,8 @@ describe('the hub', () => {
     hub.leave(first);
     const second = subscriber('c');
     await hub.join(second);
-    const [{ id }] = (await memory.publish([{ channel: 'c', data: '1', ts: Date.now() }])) as [{ id: string }];
-    expect(second.ids).toEqual([id]);
+    const [result] = await memory.publish([{ channel: 'c', data: '1', ts: Date.now() }]);
+    expect(second.ids).toEqual([result!.id]);
     expect(calls).toEqual(['subscribe c', 'unsubscribe c', 'subscribe c']);
     await memory.close();
   });

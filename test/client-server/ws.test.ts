@@ -252,3 +252,29 @@ describe('draining', () => {
     expect(closedAt.at(-1)! - closedAt[0]!).toBeGreaterThan(200);
   });
 });
+
+describe('frames sent in one breath', () => {
+  test('subscribe then unsubscribe before the subscribe finished are answered in order, and no event follows', async () => {
+    const since = await server.publish('news', 0);
+    const socket = await connect();
+    socket.send({ type: 'subscribe', channel: 'news', since });
+    socket.send({ type: 'unsubscribe', channel: 'news' });
+    expect(await socket.next()).toMatchObject({ type: 'subscribed', channel: 'news' });
+    expect(await socket.next((m) => m.type === 'unsubscribed')).toEqual({ type: 'unsubscribed', channel: 'news' });
+    await server.publish('news', 1);
+    socket.send({ type: 'ping' });
+    await socket.next((m) => m.type === 'pong');
+    expect(socket.events('news')).toHaveLength(0);
+  });
+
+  test('unsubscribe then subscribe again to the same channel keeps delivering', async () => {
+    const socket = await connect();
+    await socket.subscribe('news');
+    socket.send({ type: 'unsubscribe', channel: 'news' });
+    socket.send({ type: 'subscribe', channel: 'news' });
+    await socket.next((m) => m.type === 'unsubscribed');
+    expect(await socket.next((m) => m.type === 'subscribed' || m.type === 'error')).toMatchObject({ type: 'subscribed' });
+    const id = await server.publish('news', 'again');
+    expect((await socket.waitForEvents('news', 1))[0]!.id).toBe(id);
+  });
+});
