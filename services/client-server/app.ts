@@ -1,9 +1,7 @@
 import websocket from '@fastify/websocket';
+import type { AppDeps } from '../common/app-deps.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { SubscriberClaims } from '../common/auth/jwt.js';
-import type { Bus } from '../common/bus/bus.js';
-import type { Config } from '../common/config.js';
 import { RelayError } from '../common/errors.js';
 import { frameworkErrorHandler } from '../common/framework-errors.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, installErrorHandling, registerOpsRoutes } from '../common/http.js';
@@ -27,17 +25,7 @@ export const CONNECTION_LIMIT_RETRY_AFTER_SECONDS = 5;
 
 const SUBSCRIBER_ROUTES = new Set(['/v1/ws', '/v1/sse/:channel']);
 
-export interface ClientAppDeps {
-  config: Config;
-  logger: Logger;
-  bus: Bus;
-  /** Default: a new registry for this app. */
-  metrics?: Metrics;
-  /** Default: a new Lifecycle. */
-  lifecycle?: Lifecycle;
-  /** Clock for token expiry; injected for tests. Default Date.now. */
-  now?: () => number;
-}
+export type ClientAppDeps = AppDeps;
 
 /** What main.ts needs to drain a client-server at shutdown. */
 export interface ClientRelay {

@@ -1,7 +1,5 @@
+import type { AppDeps } from '../common/app-deps.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
-import type { Logger } from 'pino';
-import type { Bus } from '../common/bus/bus.js';
-import type { Config } from '../common/config.js';
 import { frameworkErrorHandler } from '../common/framework-errors.js';
 import { installErrorHandling, registerOpsRoutes } from '../common/http.js';
 import { Lifecycle } from '../common/lifecycle.js';
@@ -23,18 +21,8 @@ import { registerPublishOne } from './routes/publish-one.js';
  */
 export const MAX_CHANNEL_PARAM_LENGTH = 1024;
 
-export interface SourceAppDeps {
-  config: Config;
-  /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
-  logger: Logger;
-  /** Where events are stored; the caller creates it and closes it after the app. */
-  bus: Bus;
-  /** Default: `new Metrics('source-server')`. Readable later as `app.getDecorator<Metrics>('metrics')`. */
-  metrics?: Metrics;
-  /** Default: `new Lifecycle()`. Readable later as `app.getDecorator<Lifecycle>('lifecycle')`; main drains through it. */
-  lifecycle?: Lifecycle;
-  /** Wall clock for event `ts`. Default Date.now. */
-  now?: () => number;
+/** Metrics and Lifecycle are readable later as `app.getDecorator<Metrics>('metrics')` / `('lifecycle')`. */
+export interface SourceAppDeps extends AppDeps {
   /**
    * PUBLISH_RATE_LIMIT counter; main.ts passes one counted in Redis. Default:
    * in memory when PUBLISH_RATE_LIMIT is set, else none. `null`: none.
