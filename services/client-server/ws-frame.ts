@@ -2,20 +2,13 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { BusEvent } from '../common/bus/bus.js';
 
-/** A BusEvent that also carries its complete WebSocket frame once the first WebSocket subscriber built it. */
-type FramedEvent = BusEvent & { wsFrame?: Buffer };
-
 /**
  * The event's WebSocket text frame (header + payload, unmasked, as a server
  * sends it), built once per event and then written as is to every socket:
  * ws would otherwise compute the header and issue a two-buffer write per socket.
  */
 export function wsFrameOf(event: BusEvent): Buffer {
-  const framed = event as FramedEvent;
-  if (framed.wsFrame === undefined) {
-    framed.wsFrame = textFrame(event.frame);
-  }
-  return framed.wsFrame;
+  return (event.wsFrame ??= textFrame(event.frame));
 }
 
 /** An unmasked, final text frame around `payload` (RFC 6455 §5.2), as ws's Sender.frame builds it. */

@@ -26,8 +26,13 @@ export interface BusEvent {
   position: ParsedEventId;
   /** The complete WebSocket `event` message (JSON text) as bytes, built once. */
   frame: Buffer;
-  /** The SSE form of the event, built lazily by the first SSE subscriber and then shared. */
+  /**
+   * The transports' wire forms of `frame`, each built lazily by the first
+   * subscriber of that transport and then shared by every other one.
+   */
   sse?: Buffer;
+  /** The complete WebSocket text frame (header + `frame`), see client-server/ws-frame.ts. */
+  wsFrame?: Buffer;
 }
 
 export interface HistoryResult {
