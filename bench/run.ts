@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { startRedisServer } from '../test/helpers/redis-server.js';
+import { startRedisServer } from '../tools/redis-server.js';
 import type { Target } from './lib/ipc.js';
 import { runLoad, type LoadOptions, type LoadResult } from './lib/load-run.js';
 import { loadAverage, machineDescription } from './lib/proc.js';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { signSubscriberToken } from '../../services/common/auth/jwt.js';
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 import type { Target } from './ipc.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');

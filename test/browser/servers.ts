@@ -4,7 +4,7 @@ import { buildClientApp } from '../../services/client-server/app.js';
 import { MemoryBus } from '../../services/common/bus/memory-bus.js';
 import { loadConfig } from '../../services/common/config.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 
 export interface ConsoleStack {
   sourceUrl: string;

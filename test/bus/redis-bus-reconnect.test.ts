@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { OutgoingEvent } from '../../services/common/bus/bus.js';
 import { RelayError } from '../../services/common/errors.js';
 import { compareEventIds } from '../../services/common/event-id.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { eventually, freshChannel, recorder, type Recorder } from './recorder.js';
 import { counter, redisBus, type BusUnderTest } from './redis-connections.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { OutgoingEvent } from '../../services/common/bus/bus.js';
 import { RelayError } from '../../services/common/errors.js';
 import { eventFrame } from '../../services/common/protocol.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { busContract } from './contract.js';
 import { RedisBus } from '../../services/common/bus/redis-bus.js';
 import { eventually, freshChannel, recorder, sinkLogger } from './recorder.js';

@@ -4,7 +4,7 @@ import type { OutgoingEvent } from '../../services/common/bus/bus.js';
 import { RedisBus } from '../../services/common/bus/redis-bus.js';
 import { redisClientOptions } from '../../services/common/bus/redis-options.js';
 import { Metrics } from '../../services/common/metrics.js';
-import { startRedisServer } from '../helpers/redis-server.js';
+import { startRedisServer } from '../../tools/redis-server.js';
 import { eventually, freshChannel, recorder, sinkLogger } from './recorder.js';
 import { busConfig, ready } from './redis-connections.js';
 import { startTcpProxy } from './tcp-proxy.js';

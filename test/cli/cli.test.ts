@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildCli } from '../../sdk/build.js';
 import { signSubscriberToken, verifySubscriberToken } from '../../services/common/auth/jwt.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 import { startLocalStack } from '../helpers/local-stack.js';
 import type { Stack } from '../helpers/stack.js';
 import { runCli, startCli } from './run-cli.js';

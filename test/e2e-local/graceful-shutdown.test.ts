@@ -4,8 +4,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { signSubscriberToken } from '../../services/common/auth/jwt.js';
 import { E2E_JWT_SECRET, E2E_PUBLISHER_KEY, stopChild } from '../helpers/local-stack.js';
-import { freePort } from '../helpers/ports.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { freePort } from '../../tools/ports.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { stopChild } from '../helpers/local-stack.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '../helpers/redis-server.js';
+import { startRedisServer } from '../../tools/redis-server.js';
 import { TestEventStream } from '../helpers/sse-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

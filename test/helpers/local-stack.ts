@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
-import { startRedisServer, type RedisServerHandle } from './redis-server.js';
+import { freePort } from '../../tools/ports.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import type { Stack, StackOptions } from './stack.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -4,7 +4,7 @@ import { createBus } from '../../services/common/bus/create-bus.js';
 import { loadConfig } from '../../services/common/config.js';
 import { createPublishRateLimiter } from '../../services/common/rate-limit/create-rate-limiter.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { AUTH, JSON_HEADERS, PUBLISHER_KEY, errorCode, publish, publishBatch, useSource } from '../source-server/source-app.js';
 
 const OTHER_KEY = 'another-publisher-key-0123456789';

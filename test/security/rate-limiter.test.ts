@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPublishRateLimiter, publishRateLimitOptions, rateLimitKey } from '../../services/common/rate-limit/create-rate-limiter.js';
 import { MemoryRateLimiter } from '../../services/common/rate-limit/memory-rate-limiter.js';
 import { RedisRateLimiter } from '../../services/common/rate-limit/redis-rate-limiter.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { rateLimiterContract } from './rate-limiter-contract.js';
 
 let server: RedisServerHandle;

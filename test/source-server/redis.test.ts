@@ -6,7 +6,7 @@ import { loadConfig } from '../../services/common/config.js';
 import { createLogger } from '../../services/common/logger.js';
 import { Metrics } from '../../services/common/metrics.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { PUBLISHER_KEY, errorCode, publish, publishBatch } from './source-app.js';
 
 /** The source app on the real bus, against a real redis-server: what production runs. */

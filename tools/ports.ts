@@ -1,3 +1,7 @@
+/**
+ * Dev tooling shared by the tests and the bench (real redis-server processes, free ports).
+ * Imports nothing from test/ or bench/, so the bench never loads test code.
+ */
 import { createServer } from 'node:net';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
