@@ -1,5 +1,5 @@
 # One Dockerfile, two images: `--target source-server` and `--target client-server`.
-# Both services share every dependency and all of services/common, so they
+# Both services share every dependency and all of services/runtime, protocol and engine, so they
 # share the build stages (built once, cached once) and differ only in the last
 # few lines: port, healthcheck and command. Each still gets its own image named
 # after its service (eventrelay/source-server, eventrelay/client-server), the

@@ -1,4 +1,4 @@
-import { signSubscriberToken } from '../services/common/auth/jwt.js';
+import { signSubscriberToken } from '../services/client-server/auth/jwt.js';
 import { connect, type RelayErrorInfo } from '../sdk/src/index.js';
 import type { CliDeps } from './deps.js';
 import { DEFAULT_CLIENT_URL } from './deps.js';

@@ -1,4 +1,4 @@
-import { signSubscriberToken } from '../services/common/auth/jwt.js';
+import { signSubscriberToken } from '../services/client-server/auth/jwt.js';
 import type { CliDeps } from './deps.js';
 import { parseDuration } from './duration.js';
 import { CliError, ExitCode } from './exit-codes.js';

@@ -3,8 +3,8 @@
 #
 # Builds the images, starts the stack with Redis AOF on (the suite checks that
 # acknowledged events survive a Redis restart), waits until every service is
-# healthy, runs the shared end-to-end suite (test/e2e, target chosen by
-# E2E_TARGET=compose) plus the compose-only tests (test/compose), one file at a
+# healthy, runs the shared end-to-end suite (test/system/e2e, target chosen by
+# E2E_TARGET=compose) plus the compose-only tests (test/system/compose), one file at a
 # time because they restart and kill the same containers. The stack is torn
 # down afterwards, also on failure or Ctrl-C; on failure the services' logs
 # are printed first.
@@ -63,4 +63,4 @@ done
 t2=$(now)
 log "from 'up' to all services healthy: $(awk "BEGIN{printf \"%.1f\", $t2 - $t1}") s"
 
-E2E_TARGET=compose npx vitest run --config test/compose/vitest.config.ts
+E2E_TARGET=compose npx vitest run --config test/system/compose/vitest.config.ts

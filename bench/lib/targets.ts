@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { signSubscriberToken } from '../../services/common/auth/jwt.js';
+import { signSubscriberToken } from '../../services/client-server/auth/jwt.js';
 import { freePort } from '../../tools/ports.js';
 import type { Target } from './ipc.js';
 

@@ -1,20 +1,21 @@
 import websocket from '@fastify/websocket';
-import type { AppDeps } from '../common/app-deps.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { SubscriberClaims } from '../common/auth/jwt.js';
-import { RelayError } from '../common/errors.js';
-import { frameworkErrorHandler } from '../common/framework-errors.js';
-import { UNAVAILABLE_RETRY_AFTER_SECONDS, installErrorHandling, registerOpsRoutes } from '../common/http.js';
-import { Lifecycle } from '../common/lifecycle.js';
-import { Metrics } from '../common/metrics.js';
-import { ConnectionsPerIp } from '../common/rate-limit/connections-per-ip.js';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/engine.js';
+import { RelayError } from '../protocol/errors.js';
+import type { Config } from '../runtime/config/schema.js';
+import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/errors.js';
+import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
+import { Metrics } from '../runtime/metrics.js';
+import type { ConsoleAssets } from './console/console-assets.js';
+import { registerConsole } from './console/console-routes.js';
 import { Connections } from './connections.js';
-import { consoleRoutes } from './console-routes.js';
 import { Hub } from './hub.js';
-import { corsHeaders, registerSse } from './sse.js';
-import { authenticateSubscriber, originAllowed } from './subscriber-auth.js';
-import { WsConnection } from './ws-connection.js';
-import { releaseUpgradeRequest } from './ws-upgrade.js';
+import { ConnectionsPerIp } from './limits/connections-per-ip.js';
+import { corsHeaders } from './transports/sse/sse-cors.js';
+import { registerSse } from './transports/sse/sse-route.js';
+import { registerWs } from './transports/ws/ws-route.js';
 
 /**
  * Retry-After of a connection refused by MAX_CONNECTIONS_PER_IP: long enough
@@ -25,9 +26,39 @@ export const CONNECTION_LIMIT_RETRY_AFTER_SECONDS = 5;
 
 const SUBSCRIBER_ROUTES = new Set(['/v1/ws', '/v1/sse/:channel']);
 
-export type ClientAppDeps = AppDeps;
+/** The configuration the client-server reads. */
+export type ClientConfig = Pick<
+  Config,
+  | 'authDisabled'
+  | 'subscriberJwtSecret'
+  | 'allowedOrigins'
+  | 'trustProxy'
+  | 'heartbeatSeconds'
+  | 'maxConnectionsPerIp'
+  | 'maxFrameBytes'
+  | 'maxBufferedBytes'
+  | 'maxSubscriptionsPerConnection'
+  | 'maxClientMessagesPerSecond'
+  | 'clientMessagesBurst'
+>;
 
-/** What main.ts needs to drain a client-server at shutdown. */
+/** What the client-server is built from; the caller creates the engine and closes it after the app. */
+export interface ClientAppDeps {
+  config: ClientConfig;
+  /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
+  logger: Logger;
+  engine: Pick<Engine, 'bus' | 'health'>;
+  /** Default: a new registry for this app. */
+  metrics?: Metrics;
+  /** Default: a new Lifecycle; main drains through it. */
+  lifecycle?: Lifecycle;
+  /** Wall clock (token expiry, delivery latency); injected for tests. Default Date.now. */
+  now?: () => number;
+  /** The console and SDK bundle read by main.ts; absent: those routes answer 404. */
+  consoleAssets?: ConsoleAssets;
+}
+
+/** What main.ts needs to drain a client-server at shutdown, and tests to look inside. */
 export interface ClientRelay {
   lifecycle: Lifecycle;
   metrics: Metrics;
@@ -43,14 +74,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     clientRelay: ClientRelay;
   }
-  interface FastifyRequest {
-    subscriberClaims?: SubscriberClaims;
-  }
 }
 
 /** Builds the subscriber-facing app; never listens (main.ts does). */
 export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstance> {
-  const { config, bus } = deps;
+  const { config, engine } = deps;
+  const { bus } = engine;
   const logger = deps.logger.child({ component: 'client-server' });
   const metrics = deps.metrics ?? new Metrics('client-server');
   const lifecycle = deps.lifecycle ?? new Lifecycle();
@@ -80,7 +109,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   };
   app.decorate('clientRelay', relay);
   installErrorHandling(app, metrics);
-  registerOpsRoutes(app, { bus, lifecycle, metrics });
+  registerOpsRoutes(app, { health: engine, lifecycle, metrics });
 
   await app.register(websocket, {
     options: {
@@ -111,30 +140,15 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     else reply.raw.once('close', release);
   });
 
-  app.get(
-    '/v1/ws',
-    {
-      websocket: true,
-      // Runs before the upgrade, so refusals are plain HTTP answers with coded bodies.
-      preValidation: async (request) => {
-        if (lifecycle.isDraining) {
-          throw new RelayError('unavailable', 'Draining for shutdown; reconnect to another server.', { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
-        }
-        if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
-          throw new RelayError('forbidden', 'This origin is not allowed to connect (ALLOWED_ORIGINS).');
-        }
-        request.subscriberClaims = authenticateSubscriber(request, config, now());
-      },
-    },
-    (socket, request) => {
-      releaseUpgradeRequest(socket);
-      const connection = new WsConnection(socket, request.subscriberClaims!, { config, logger, bus, hub, metrics }, now());
-      connections.add(connection);
-    },
-  );
-
-  registerSse(app, { config, logger, bus, hub, metrics, lifecycle, connections, now });
-  // The live console at / and the browser SDK at /sdk/eventrelay.js.
-  await app.register(consoleRoutes);
+  const transportDeps = { config, logger, bus, hub, metrics, lifecycle, connections, now };
+  registerWs(app, transportDeps);
+  registerSse(app, transportDeps);
+  registerConsole(app, deps.consoleAssets ?? { files: new Map() });
   return app;
+}
+
+/** PROTOCOL.md, Auth: the client-server needs a token secret unless AUTH_DISABLED=true. */
+export function clientCredentialProblems(config: Pick<Config, 'authDisabled' | 'subscriberJwtSecret'>): string[] {
+  if (config.authDisabled || config.subscriberJwtSecret !== undefined) return [];
+  return ['client-server needs SUBSCRIBER_JWT_SECRET (at least 32 characters) to verify subscriber tokens, or AUTH_DISABLED=true for local development'];
 }

@@ -1,7 +1,6 @@
 /** An open subscriber connection, as the drain and the heartbeat see it. */
 export interface Connection {
-  readonly transport: 'ws' | 'sse';
-  /** Sends a keep-alive; returns false when the peer missed the previous ones and was dropped. */
+  /** Sends a keep-alive (a WebSocket ping, an SSE comment); drops a peer that missed the previous ones. */
   heartbeat(): void;
   /** Closes with 1001 (WebSocket) or ends the stream (SSE); the client resumes with since. */
   goAway(): void;

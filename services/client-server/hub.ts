@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
-import type { Bus, BusEvent, BusHandler } from '../common/bus/bus.js';
-import type { Metrics } from '../common/metrics.js';
-import { tsFromFrame } from '../common/protocol.js';
-import type { Subscription } from './subscription.js';
-import { WriteBatcher } from './ws-frame.js';
+import type { Bus, BusEvent, BusHandler } from '../engine/bus.js';
+import type { Metrics } from '../runtime/metrics.js';
+import { OutboundEvent } from './outbound-event.js';
+import type { Subscription, SubscriptionOwner } from './subscription.js';
 
 interface ChannelEntry {
   subscribers: Set<Subscription>;
@@ -16,20 +15,16 @@ interface ChannelEntry {
  * the first join and the last leave (centrifuge's node.go does the same), so
  * that a channel with 10,000 local subscribers costs one Redis subscription.
  */
-export class Hub implements BusHandler {
+export class Hub implements BusHandler, SubscriptionOwner {
   private readonly channels = new Map<string, ChannelEntry>();
   /** Bus unsubscribes still under way, per channel. */
   private readonly leaving = new Map<string, Promise<void>>();
   private readonly logger: Logger;
-  /** WebSocket writes of this process, coalesced per socket per event-loop turn. */
-  readonly wsWrites: WriteBatcher;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly deps: { bus: Bus; logger: Logger; metrics: Metrics; now?: () => number },
-  ) {
+  constructor(private readonly deps: { bus: Pick<Bus, 'subscribe' | 'unsubscribe'>; logger: Logger; metrics: Metrics; now?: () => number }) {
     this.logger = deps.logger.child({ component: 'hub' });
-    const delivered = deps.metrics.eventsDelivered.labels({ transport: 'ws' });
-    this.wsWrites = new WriteBatcher((n) => delivered.inc(n));
+    this.now = deps.now ?? Date.now;
   }
 
   get channelCount(): number {
@@ -64,6 +59,7 @@ export class Hub implements BusHandler {
     }
   }
 
+  /** Called by `Subscription.close()`, once per subscription. */
   leave(subscription: Subscription): void {
     const { channel } = subscription;
     const entry = this.channels.get(channel);
@@ -86,9 +82,10 @@ export class Hub implements BusHandler {
   onEvent(event: BusEvent): void {
     const entry = this.channels.get(event.channel);
     if (!entry) return;
-    const ts = tsFromFrame(event.frame);
-    if (ts !== undefined) this.deps.metrics.deliverLatency.observe(Math.max(0, (this.deps.now ?? Date.now)() - ts) / 1000);
-    for (const subscription of entry.subscribers) subscription.deliver(event);
+    this.deps.metrics.deliverLatency.observe(Math.max(0, this.now() - event.ts) / 1000);
+    // One wrapper per event, shared by every subscriber: the wire forms are built once on it.
+    const outbound = new OutboundEvent(event);
+    for (const subscription of entry.subscribers) subscription.deliver(outbound);
   }
 
   onGap(channel: string): void {

@@ -1,7 +1,7 @@
-import type { Bus, BusEvent } from '../common/bus/bus.js';
-import { RelayError, isRelayError } from '../common/errors.js';
-import { parseEventId } from '../common/event-id.js';
+import type { Bus } from '../engine/bus.js';
+import { RelayError, isRelayError } from '../protocol/errors.js';
 import type { Hub } from './hub.js';
+import { OutboundEvent } from './outbound-event.js';
 import { Subscription, type Sink } from './subscription.js';
 
 export interface OpenedSubscription {
@@ -16,38 +16,36 @@ export interface OpenedSubscription {
  * The resume algorithm, shared by WebSocket and SSE: join live first (events
  * buffer in the subscription), then read history after `since`; `start`
  * sends history and the buffer with no gap and no duplicate at the seam.
+ * On failure nothing stays subscribed and the error names the channel.
  */
 export async function openSubscription(
-  deps: { hub: Hub; bus: Bus },
+  deps: { hub: Hub; bus: Pick<Bus, 'history' | 'ids'> },
   channel: string,
   since: string | undefined,
   sink: Sink,
 ): Promise<OpenedSubscription> {
-  const subscription = new Subscription(channel, sink);
+  const subscription = new Subscription(channel, sink, deps.bus.ids, deps.hub);
   try {
     await deps.hub.join(subscription);
   } catch (err) {
-    throw asUnavailable(err, channel);
+    throw storeError(err, channel);
   }
   let recovered = true;
-  let backlog: BusEvent[] = [];
+  let backlog: OutboundEvent[] = [];
   if (since !== undefined) {
     try {
-      ({ recovered, events: backlog } = await deps.bus.history(channel, since));
+      const history = await deps.bus.history(channel, since);
+      recovered = history.recovered;
+      backlog = history.events.map((event) => new OutboundEvent(event));
     } catch (err) {
-      subscription.closed = true;
-      deps.hub.leave(subscription);
-      throw asUnavailable(err, channel);
+      subscription.close();
+      throw storeError(err, channel);
     }
   }
-  return {
-    subscription,
-    recovered,
-    start: () => subscription.goLive(since === undefined ? undefined : parseEventId(since), backlog),
-  };
+  return { subscription, recovered, start: () => subscription.goLive(since, backlog) };
 }
 
-function asUnavailable(err: unknown, channel: string): RelayError {
-  if (isRelayError(err)) return new RelayError(err.code, err.message, { channel, retryAfter: err.retryAfter });
-  return new RelayError('unavailable', 'The relay cannot reach its event store right now; retry shortly.', { channel, retryAfter: 1, cause: err });
+function storeError(err: unknown, channel: string): RelayError {
+  if (isRelayError(err)) return err.withChannel(channel);
+  return new RelayError('unavailable', undefined, { channel, cause: err });
 }

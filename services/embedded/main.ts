@@ -1,4 +1,54 @@
-// Entry point: the only file of this service that touches the process (see common/main-runner.ts).
-import { runMain } from '../common/main-runner.js';
+// Entry point of `npm start`: both apps in one process on one engine (in-memory
+// without REDIS_URL). The only file of this mode that touches the process (through runMain).
+import { buildClientApp, clientCredentialProblems } from '../client-server/app.js';
+import { loadConsoleAssets } from '../client-server/console/console-assets.js';
+import { createEngine } from '../engine/create-engine.js';
+import type { Env } from '../runtime/config/load.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
+import { Metrics } from '../runtime/metrics.js';
+import { packageRoot, runMain } from '../runtime/run-main.js';
+import { buildSourceApp, sourceCredentialProblems } from '../source-server/app.js';
 
-await runMain(process, 'embedded');
+/**
+ * PROTOCOL.md: the newcomer's `npm start` runs with auth off when no
+ * credential is configured, and then only on this machine unless HOST says
+ * otherwise; the console page served by the client-server may then publish
+ * test events (publish CORS opened to its origin).
+ */
+function newcomerDefaults(env: Env): { env: Env; notice?: string } {
+  if (env.PUBLISHER_KEYS || env.PUBLISHER_KEYS_FILE || env.SUBSCRIBER_JWT_SECRET || env.AUTH_DISABLED) return { env };
+  const host = env.HOST ?? '127.0.0.1';
+  const port = env.CLIENT_PORT ?? '8081';
+  return {
+    env: {
+      ...env,
+      AUTH_DISABLED: 'true',
+      HOST: host,
+      PUBLISH_ALLOWED_ORIGINS: env.PUBLISH_ALLOWED_ORIGINS ?? `http://localhost:${port},http://127.0.0.1:${port}`,
+    },
+    notice: `!!! AUTH IS DISABLED: no PUBLISHER_KEYS or SUBSCRIBER_JWT_SECRET set, so anyone who can reach these ports may publish and subscribe. Listening on ${host} only. Set credentials before exposing this. !!!`,
+  };
+}
+
+await runMain(process, {
+  name: 'eventrelay',
+  prepareEnv: newcomerDefaults,
+  check: (config) => [...sourceCredentialProblems(config), ...clientCredentialProblems(config)],
+  async start({ config, logger }) {
+    const sourceMetrics = new Metrics('source-server');
+    const clientMetrics = new Metrics('client-server');
+    const engine = createEngine({ config, logger, metrics: clientMetrics }, { subscribe: true });
+    logger.info({ engine: engine.kind, services: ['source-server', 'client-server'] }, 'starting');
+    const [sourceLifecycle, clientLifecycle] = [new Lifecycle(), new Lifecycle()];
+    const source = buildSourceApp({ config, logger, engine, metrics: sourceMetrics, lifecycle: sourceLifecycle });
+    const consoleAssets = loadConsoleAssets(packageRoot(import.meta.url));
+    const client = await buildClientApp({ config, logger, engine, metrics: clientMetrics, lifecycle: clientLifecycle, consoleAssets });
+    return {
+      servers: [
+        { name: 'source-server', app: source, port: config.sourcePort, lifecycle: sourceLifecycle },
+        { name: 'client-server', app: client, port: config.clientPort, lifecycle: clientLifecycle, drain: (ms) => client.clientRelay.drain(ms) },
+      ],
+      close: () => engine.close(),
+    };
+  },
+});

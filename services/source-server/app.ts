@@ -1,16 +1,16 @@
-import type { AppDeps } from '../common/app-deps.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
-import { frameworkErrorHandler } from '../common/framework-errors.js';
-import { installErrorHandling, registerOpsRoutes } from '../common/http.js';
-import { Lifecycle } from '../common/lifecycle.js';
-import { Metrics } from '../common/metrics.js';
-import { createPublishRateLimiter } from '../common/rate-limit/create-rate-limiter.js';
-import type { RateLimiter } from '../common/rate-limit/rate-limiter.js';
-import { publisherAuth } from './auth.js';
-import { registerPublishCors } from './cors.js';
-import { registerJsonTextParser } from './json-body.js';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/engine.js';
+import type { Config } from '../runtime/config/schema.js';
+import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/errors.js';
+import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
+import { Metrics } from '../runtime/metrics.js';
+import { publisherAuth } from './plugins/auth.js';
+import { registerPublishCors } from './plugins/cors.js';
+import { registerJsonTextParser } from './plugins/json-body.js';
+import { registerPublishRateLimit } from './plugins/rate-limit.js';
 import { Publisher } from './publisher.js';
-import { registerPublishRateLimit } from './rate-limit.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
 
@@ -21,13 +21,24 @@ import { registerPublishOne } from './routes/publish-one.js';
  */
 export const MAX_CHANNEL_PARAM_LENGTH = 1024;
 
-/** Metrics and Lifecycle are readable later as `app.getDecorator<Metrics>('metrics')` / `('lifecycle')`. */
-export interface SourceAppDeps extends AppDeps {
-  /**
-   * PUBLISH_RATE_LIMIT counter; main.ts passes one counted in Redis. Default:
-   * in memory when PUBLISH_RATE_LIMIT is set, else none. `null`: none.
-   */
-  rateLimiter?: RateLimiter | null;
+/** The configuration the source-server reads. */
+export type SourceConfig = Pick<
+  Config,
+  'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents'
+>;
+
+/** What the source-server is built from; the caller creates the engine and closes it after the app. */
+export interface SourceAppDeps {
+  config: SourceConfig;
+  /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
+  logger: Logger;
+  engine: Pick<Engine, 'bus' | 'publishRateLimiter' | 'health'>;
+  /** Default: a new registry for this app. */
+  metrics?: Metrics;
+  /** Default: a new Lifecycle; main drains through it. */
+  lifecycle?: Lifecycle;
+  /** Wall clock of event `ts`; injected for tests. Default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -36,10 +47,11 @@ export interface SourceAppDeps extends AppDeps {
  *
  * Shutdown: `lifecycle.startDraining()` makes publishes answer 503 and
  * /readyz 503; `app.close()` then waits for publishes in flight before it
- * resolves, after which the caller may close the bus.
+ * resolves, after which the caller may close the engine.
+ * Metrics and Lifecycle are readable later as `app.getDecorator<Metrics>('metrics')` / `('lifecycle')`.
  */
 export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
-  const { config, bus } = deps;
+  const { config, engine } = deps;
   const metrics = deps.metrics ?? new Metrics('source-server');
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   // Typed as fastify's base logger so the app is a plain FastifyInstance that shared helpers accept.
@@ -55,10 +67,10 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
 
   installErrorHandling(app, metrics);
   registerJsonTextParser(app);
-  registerOpsRoutes(app, { bus, lifecycle, metrics });
+  registerOpsRoutes(app, { health: engine, lifecycle, metrics });
   registerPublishCors(app, config.publishAllowedOrigins);
 
-  const publisher = new Publisher({ bus, lifecycle, metrics, logger: deps.logger, now: deps.now });
+  const publisher = new Publisher({ bus: engine.bus, lifecycle, metrics, logger: deps.logger, now: deps.now });
   const checkPublisher = publisherAuth(config);
   // One hook, in this order: receive time first (it is the event's ts and the
   // start of the latency measure), then credentials, then drain state; all
@@ -70,11 +82,16 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
       publisher.refuseWhileDraining();
     },
   ];
-  const rateLimiter = deps.rateLimiter === undefined ? createPublishRateLimiter(config) : deps.rateLimiter;
-  if (rateLimiter) registerPublishRateLimit(app, { limiter: rateLimiter, authDisabled: config.authDisabled });
+  if (engine.publishRateLimiter) registerPublishRateLimit(app, { limiter: engine.publishRateLimiter, authDisabled: config.authDisabled });
   registerPublishOne(app, { config, publisher, onRequest });
   registerPublishBatch(app, { config, publisher, onRequest });
 
   app.addHook('onClose', () => lifecycle.idle());
   return app;
+}
+
+/** PROTOCOL.md, Auth: the source-server needs publisher keys unless AUTH_DISABLED=true. */
+export function sourceCredentialProblems(config: Pick<Config, 'authDisabled' | 'publisherKeys'>): string[] {
+  if (config.authDisabled || config.publisherKeys.length > 0) return [];
+  return ['source-server needs publisher keys: set PUBLISHER_KEYS (comma separated) or PUBLISHER_KEYS_FILE, or AUTH_DISABLED=true for local development'];
 }

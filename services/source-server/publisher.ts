@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Bus, OutgoingEvent, PublishResult } from '../common/bus/bus.js';
-import { RelayError, isRelayError } from '../common/errors.js';
-import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../common/http.js';
-import type { Lifecycle } from '../common/lifecycle.js';
-import type { Metrics } from '../common/metrics.js';
+import type { Bus, OutgoingEvent, PublishResult } from '../engine/bus.js';
+import { RelayError, drainingError } from '../protocol/errors.js';
+import type { Lifecycle } from '../runtime/lifecycle.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 export interface PublisherDeps {
   bus: Bus;
@@ -46,7 +45,7 @@ export class Publisher {
 
   /** onRequest: new publishes are refused once shutdown has begun. */
   refuseWhileDraining(): void {
-    if (this.deps.lifecycle.isDraining) throw draining();
+    if (this.deps.lifecycle.isDraining) throw drainingError();
   }
 
   /** The event `ts` of this request (PROTOCOL.md: the receive time). */
@@ -59,15 +58,11 @@ export class Publisher {
     // Checked again here: draining may have begun while the body was uploading.
     this.refuseWhileDraining();
     const { bus, lifecycle, metrics } = this.deps;
-    let results: PublishResult[];
-    try {
-      results = await lifecycle.track(() => bus.publish(events));
-    } catch (err) {
-      throw busFailure(err);
-    }
+    // Bus failures are RelayErrors already (`unavailable`, which always carries Retry-After).
+    const results = await lifecycle.track(() => bus.publish(events));
     if (results.length !== events.length) {
       // Never 2xx for an event that may not be stored (PROTOCOL.md).
-      throw new RelayError('internal', 'Internal error.', {
+      throw new RelayError('internal', undefined, {
         cause: new Error(`bus answered ${results.length} results for ${events.length} events`),
       });
     }
@@ -90,19 +85,4 @@ export class Publisher {
     }
     return received;
   }
-}
-
-function draining(): RelayError {
-  return new RelayError('unavailable', 'The server is shutting down; retry on another instance.', {
-    retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS,
-  });
-}
-
-/** Bus `unavailable` errors keep their code and always carry Retry-After; anything else is a 500. */
-function busFailure(err: unknown): unknown {
-  if (!isRelayError(err)) return err;
-  if (err.code === 'unavailable' && err.retryAfter === undefined) {
-    return new RelayError('unavailable', err.message, { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS, cause: err });
-  }
-  return err;
 }

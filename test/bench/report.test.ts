@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { LoadResult } from '../../bench/lib/load-run.js';
 import { highestPassingRate, median, medianRows, passes, renderChart, renderMarkdown } from '../../bench/lib/report.js';
 import { summarizeProfile } from '../../bench/lib/profile-summary.js';
-import { textFrame } from '../../services/client-server/ws-frame.js';
+import { textFrame } from '../../services/client-server/transports/ws/ws-frame.js';
 
 function run(target: string, requested: number, overrides: Partial<LoadResult> = {}): LoadResult {
   return {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildCli } from '../../sdk/build.js';
-import { signSubscriberToken, verifySubscriberToken } from '../../services/common/auth/jwt.js';
+import { signSubscriberToken, verifySubscriberToken } from '../../services/client-server/auth/jwt.js';
 import { freePort } from '../../tools/ports.js';
-import { startLocalStack } from '../helpers/local-stack.js';
-import type { Stack } from '../helpers/stack.js';
+import { startLocalStack } from '../support/local-stack.js';
+import type { Stack } from '../support/stack.js';
 import { runCli, startCli } from './run-cli.js';
 
 // Real processes (node dist/...): run `npm run build` first; `npm test` does. The CLI is rebuilt here.

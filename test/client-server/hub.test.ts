@@ -1,9 +1,11 @@
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import type { Bus, BusEvent } from '../../services/common/bus/bus.js';
-import { MemoryBus } from '../../services/common/bus/memory-bus.js';
-import { loadConfig } from '../../services/common/config.js';
-import { Metrics } from '../../services/common/metrics.js';
+import type { Bus } from '../../services/engine/bus.js';
+import type { OutboundEvent } from '../../services/client-server/outbound-event.js';
+import { STREAM_IDS } from '../../services/protocol/event-id.js';
+import { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { loadConfig } from '../../services/runtime/config/load.js';
+import { Metrics } from '../../services/runtime/metrics.js';
 import { Hub } from '../../services/client-server/hub.js';
 import { Subscription, type Sink } from '../../services/client-server/subscription.js';
 
@@ -12,8 +14,9 @@ const config = loadConfig({});
 
 function subscriber(channel: string): Subscription & { ids: string[] } {
   const ids: string[] = [];
-  const sink: Sink = { send: (e: BusEvent) => (ids.push(e.id), true), gap: () => {} };
-  const sub = Object.assign(new Subscription(channel, sink), { ids });
+  const sink: Sink = { send: (e: OutboundEvent) => (ids.push(e.id), true), gap: () => {} };
+  // The tests call hub.join / hub.leave themselves, so the subscription's own close has nothing to leave.
+  const sub = Object.assign(new Subscription(channel, sink, STREAM_IDS, { leave: () => {} }), { ids });
   sub.goLive(undefined, []);
   return sub;
 }

@@ -1,9 +1,10 @@
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import type { Bus, BusEvent, HistoryResult } from '../../services/common/bus/bus.js';
-import { MemoryBus } from '../../services/common/bus/memory-bus.js';
-import { loadConfig } from '../../services/common/config.js';
-import { Metrics } from '../../services/common/metrics.js';
+import type { Bus, HistoryResult } from '../../services/engine/bus.js';
+import type { OutboundEvent } from '../../services/client-server/outbound-event.js';
+import { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { loadConfig } from '../../services/runtime/config/load.js';
+import { Metrics } from '../../services/runtime/metrics.js';
 import { Hub } from '../../services/client-server/hub.js';
 import { openSubscription } from '../../services/client-server/open-subscription.js';
 import type { Sink } from '../../services/client-server/subscription.js';
@@ -14,7 +15,7 @@ const config = loadConfig({});
 /** A sink that records what a connection would have been sent. */
 function recorder(): Sink & { ids: string[] } {
   const ids: string[] = [];
-  return { ids, send: (e: BusEvent) => (ids.push(e.id), true), gap: () => {} };
+  return { ids, send: (e: OutboundEvent) => (ids.push(e.id), true), gap: () => {} };
 }
 
 async function publish(bus: Bus, channel: string, n: number): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { TestSocket } from '../helpers/ws-client.js';
-import { startClientServer, type ClientFixture } from './fixture.js';
+import { TestSocket } from '../support/ws-client.js';
+import { startClientServer, type ClientFixture } from '../support/client-server.js';
 
 let server: ClientFixture;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { TestEventStream } from '../helpers/sse-client.js';
-import { startClientServer, type ClientFixture } from './fixture.js';
+import { TestEventStream } from '../support/sse-client.js';
+import { startClientServer, type ClientFixture } from '../support/client-server.js';
 
 let server: ClientFixture;
 const streams: TestEventStream[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { signJwt } from '../../services/common/auth/jwt.js';
-import { TestSocket } from '../helpers/ws-client.js';
-import { SECRET, startClientServer, type ClientFixture } from './fixture.js';
+import { signJwt } from '../../services/client-server/auth/jwt.js';
+import { TestSocket } from '../support/ws-client.js';
+import { SECRET, startClientServer, type ClientFixture } from '../support/client-server.js';
 
 let server: ClientFixture;
 const sockets: TestSocket[] = [];

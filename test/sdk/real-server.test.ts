@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { signSubscriberToken } from '../../services/common/auth/jwt.js';
+import { signSubscriberToken } from '../../services/client-server/auth/jwt.js';
 import { connect, type StateChange, type SubscribedInfo } from '../../sdk/src/index.js';
-import { startLocalStack } from '../helpers/local-stack.js';
-import { RetryingPublisher } from '../helpers/publisher.js';
-import type { Stack } from '../helpers/stack.js';
+import { startLocalStack } from '../support/local-stack.js';
+import { RetryingPublisher } from '../support/publisher.js';
+import type { Stack } from '../support/stack.js';
 
 // Real processes (node dist/...): run `npm run build` first; `npm test` does.
 let stack: Stack;

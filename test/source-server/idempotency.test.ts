@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { errorCode, publish, publishBatch, useSource } from './source-app.js';
+import { errorCode, publish, publishBatch, useSource } from '../support/source-app.js';
 
 describe('Idempotency-Key', () => {
   test('a retry with the same key answers the first id with Idempotent-Replayed: true and stores nothing new', async () => {

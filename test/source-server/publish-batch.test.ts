@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AUTH, errorCode, publishBatch, useSource } from './source-app.js';
+import { AUTH, errorCode, publishBatch, useSource } from '../support/source-app.js';
 
 interface Results {
   results: { channel: string; id: string; replayed?: boolean }[];

@@ -1,6 +1,7 @@
+import { encodeEventMessage } from '../../services/protocol/event-message.js';
 import { describe, expect, test } from 'vitest';
-import type { BusEvent } from '../../services/common/bus/bus.js';
-import { AUTH, errorCode, publish, useSource } from './source-app.js';
+import type { BusEvent } from '../../services/engine/bus.js';
+import { AUTH, errorCode, publish, useSource } from '../support/source-app.js';
 
 describe('POST /v1/channels/{channel}/events', () => {
   test('a published event is answered 200 with its id and reaches a bus subscriber with exactly the posted data', async () => {
@@ -15,7 +16,7 @@ describe('POST /v1/channels/{channel}/events', () => {
     expect(body).toEqual({ channel: 'news', id: expect.stringMatching(/^\d+-\d+$/) });
     expect(seen).toHaveLength(1);
     // The raw body is stored as written (serialized once): "1.50" keeps its spelling.
-    expect(seen[0]!.frame.toString()).toBe(`{"type":"event","channel":"news","id":"${body.id}","data":{"title":"hello","n":1.50},"ts":1732450000123}`);
+    expect(encodeEventMessage(seen[0]!).toString()).toBe(`{"type":"event","channel":"news","id":"${body.id}","data":{"title":"hello","n":1.50},"ts":1732450000123}`);
   });
 
   test.each([
@@ -35,8 +36,8 @@ describe('POST /v1/channels/{channel}/events', () => {
     const { app, bus } = useSource();
     await publish(app, 'news', '{\n  "a": [1,\n 2]\n}\n');
     const { events } = await bus.history('news', '0-0');
-    expect(events[0]!.frame.toString()).not.toMatch(/[\r\n]/);
-    expect((JSON.parse(events[0]!.frame.toString()) as { data: unknown }).data).toEqual({ a: [1, 2] });
+    expect(events[0]!.data.toString()).not.toMatch(/[\r\n]/);
+    expect(JSON.parse(events[0]!.data.toString())).toEqual({ a: [1, 2] });
   });
 
   test('successive events of one channel get increasing ids', async () => {

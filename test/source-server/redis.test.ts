@@ -1,13 +1,15 @@
+import { encodeEventMessage } from '../../services/protocol/event-message.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
-import { RedisBus } from '../../services/common/bus/redis-bus.js';
-import { redisClientOptions } from '../../services/common/bus/redis-options.js';
-import { loadConfig } from '../../services/common/config.js';
-import { createLogger } from '../../services/common/logger.js';
-import { Metrics } from '../../services/common/metrics.js';
+import { RedisBus } from '../../services/engine/redis/redis-bus.js';
+import { redisClientOptions } from '../../services/engine/redis/options.js';
+import { loadConfig } from '../../services/runtime/config/load.js';
+import { createLogger } from '../../services/runtime/logger.js';
+import { Metrics } from '../../services/runtime/metrics.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
 import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
-import { PUBLISHER_KEY, errorCode, publish, publishBatch } from './source-app.js';
+import { PUBLISHER_KEY, errorCode, publish, publishBatch } from '../support/source-app.js';
+import { engineOf } from '../support/engines.js';
 
 /** The source app on the real bus, against a real redis-server: what production runs. */
 describe('the source app on RedisBus', () => {
@@ -26,7 +28,7 @@ describe('the source app on RedisBus', () => {
     // Without an offline queue a command sent before the connection is ready fails at once (by design).
     if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
     const bus = new RedisBus({ config, logger, redis });
-    const app = buildSourceApp({ config, logger, bus, metrics: new Metrics('source-server', { defaultMetrics: false }) });
+    const app = buildSourceApp({ config, logger, engine: engineOf(bus), metrics: new Metrics('source-server', { defaultMetrics: false }) });
     onTestFinished(async () => {
       // Whoever creates a resource closes it: app, then bus, then the connection.
       await app.close();
@@ -43,7 +45,7 @@ describe('the source app on RedisBus', () => {
     const { id } = response.json() as { id: string };
     const { events } = await bus.history('redis-one', '0-0');
     expect(events.map((e) => e.id)).toEqual([id]);
-    expect(events[0]!.frame.toString()).toContain('"data":{"price":10.50}');
+    expect(encodeEventMessage(events[0]!).toString()).toContain('"data":{"price":10.50}');
   });
 
   test('an Idempotency-Key retry is answered from Redis with the first id and stores nothing new', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import type { Bus } from '../../services/common/bus/bus.js';
-import type { MemoryBus } from '../../services/common/bus/memory-bus.js';
-import { RelayError } from '../../services/common/errors.js';
-import { Lifecycle } from '../../services/common/lifecycle.js';
-import { Metrics } from '../../services/common/metrics.js';
-import { AUTH, PUBLISHER_KEY, errorCode, publish, publishBatch, useSource } from './source-app.js';
+import type { Bus } from '../../services/engine/bus.js';
+import type { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { RelayError } from '../../services/protocol/errors.js';
+import { Lifecycle } from '../../services/runtime/lifecycle.js';
+import { Metrics } from '../../services/runtime/metrics.js';
+import { AUTH, PUBLISHER_KEY, errorCode, publish, publishBatch, useSource } from '../support/source-app.js';
+import { engineOf } from '../support/engines.js';
 
 /** A MemoryBus whose publish fails: it simulates a bus failure, the one place a stand-in is fair. */
 function failingBus(error: Error): (bus: MemoryBus) => Bus {
@@ -148,7 +149,7 @@ describe('operations endpoints', () => {
     // useSource passes its own; this checks the default path stays wired.
     const { buildSourceApp } = await import('../../services/source-server/app.js');
     const source = useSource();
-    const app = buildSourceApp({ config: source.config, logger: source.logger, bus: source.bus });
+    const app = buildSourceApp({ config: source.config, logger: source.logger, engine: engineOf(source.bus) });
     try {
       await publish(app, 'a', '1');
       const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;

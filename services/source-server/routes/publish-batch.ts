@@ -1,7 +1,7 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { Config } from '../../common/config.js';
-import { batchBodyLimit, batchEvents } from '../batch-body.js';
-import { jsonText, parseJson } from '../json-body.js';
+import type { Config } from '../../runtime/config/schema.js';
+import { jsonText, parseJson } from '../plugins/json-body.js';
+import { batchBodyLimit, batchEvents } from './batch-body.js';
 import type { Publisher } from '../publisher.js';
 
 export interface PublishBatchDeps {

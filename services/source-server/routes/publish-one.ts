@@ -1,8 +1,8 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import { assertChannel } from '../../common/channel.js';
-import type { Config } from '../../common/config.js';
-import { idempotencyKeyHeader } from '../idempotency-key.js';
-import { eventDataText, jsonText } from '../json-body.js';
+import { assertChannel } from '../../protocol/channel.js';
+import type { Config } from '../../runtime/config/schema.js';
+import { eventDataText, jsonText } from '../plugins/json-body.js';
+import { idempotencyKeyHeader } from './idempotency-key.js';
 import type { Publisher } from '../publisher.js';
 
 export interface PublishOneDeps {

@@ -1,0 +1,134 @@
+import type { Bus } from '../engine/bus.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import type { Config } from '../runtime/config/schema.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { SubscriberClaims } from './auth/jwt.js';
+import type { Hub } from './hub.js';
+import { openSubscription, type OpenedSubscription } from './open-subscription.js';
+import type { OutboundEvent } from './outbound-event.js';
+import type { Sink, Subscription } from './subscription.js';
+
+/** setTimeout's largest delay (about 24.8 days); a later `exp` is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a transport gives its session: where events are written, how much is still unsent, how it ends. */
+export interface SessionSocket {
+  readonly transport: 'ws' | 'sse';
+  /** Bytes accepted for the peer but not yet sent (the slow-consumer guard reads it on every event). */
+  bufferedBytes(): number;
+  /** Writes one event in this transport's wire form. */
+  writeEvent(event: OutboundEvent): void;
+  /** Ends the connection from our side: a WebSocket close frame, the end of an SSE stream. Called at most once. */
+  end(code: number, reason: string): void;
+}
+
+export interface SessionDeps {
+  config: Pick<Config, 'maxBufferedBytes'>;
+  hub: Hub;
+  bus: Pick<Bus, 'history' | 'ids'>;
+  metrics: Metrics;
+}
+
+/**
+ * What one subscriber connection holds, whatever its transport: its
+ * subscriptions, the guards every connection has (token expiry, slow
+ * consumer), and the one way it ends. `close` (our side) and `closedByPeer`
+ * both release everything once: every subscription leaves the hub, the
+ * gauges go down, the expiry timer is cleared.
+ */
+export class Session implements Sink {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private open = true;
+
+  constructor(
+    private readonly socket: SessionSocket,
+    claims: SubscriberClaims,
+    private readonly deps: SessionDeps,
+    private readonly nowMs: () => number,
+  ) {
+    deps.metrics.connections.inc({ transport: socket.transport });
+    // PROTOCOL.md: `exp` is honoured, also on a connection that is already open.
+    if (claims.exp !== undefined) this.armExpiry(claims.exp * 1000);
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  has(channel: string): boolean {
+    return this.subscriptions.has(channel);
+  }
+
+  /**
+   * Subscribes with resume (open-subscription.ts). Resolves undefined when
+   * the session ended while history was read: nothing stays subscribed then.
+   */
+  async subscribe(channel: string, since: string | undefined): Promise<OpenedSubscription | undefined> {
+    const opened = await openSubscription(this.deps, channel, since, this);
+    if (!this.open) {
+      opened.subscription.close();
+      return undefined;
+    }
+    this.subscriptions.set(channel, opened.subscription);
+    this.deps.metrics.subscriptions.inc();
+    return opened;
+  }
+
+  unsubscribe(channel: string): void {
+    const subscription = this.subscriptions.get(channel);
+    if (!subscription) return;
+    this.subscriptions.delete(channel);
+    subscription.close();
+    this.deps.metrics.subscriptions.dec();
+  }
+
+  /** The slow-consumer guard, then the transport's write. */
+  send(event: OutboundEvent): boolean {
+    if (!this.open) return false;
+    if (this.socket.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.deps.metrics.slowConsumerDisconnects.inc();
+      this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
+      return false;
+    }
+    this.socket.writeEvent(event);
+    return true;
+  }
+
+  gap(): void {
+    this.close(CloseCode.goingAway, 'history lost; resume with since');
+  }
+
+  /** Ends the connection from our side with `code`; the client learns why. */
+  close(code: number, reason: string): void {
+    if (!this.release()) return;
+    this.socket.end(code, reason);
+  }
+
+  /** The peer went away (or the socket failed): release everything, write nothing. */
+  closedByPeer(): void {
+    this.release();
+  }
+
+  private release(): boolean {
+    if (!this.open) return false;
+    this.open = false;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    for (const channel of [...this.subscriptions.keys()]) this.unsubscribe(channel);
+    this.deps.metrics.connections.dec({ transport: this.socket.transport });
+    return true;
+  }
+
+  private armExpiry(expiresAtMs: number): void {
+    const delay = Math.max(0, expiresAtMs - this.nowMs());
+    this.expiryTimer = setTimeout(() => {
+      if (delay > MAX_TIMER_MS) this.armExpiry(expiresAtMs);
+      else this.close(CloseCode.unauthorized, 'token expired');
+    }, Math.min(delay, MAX_TIMER_MS)).unref();
+  }
+}

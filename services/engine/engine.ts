@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { Config } from '../runtime/config/schema.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { Bus, BusHealth } from './bus.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+/**
+ * Everything that talks to the broker, built by one `createEngine(config)`:
+ * the bus, the publish rate limiter, and whatever else must be shared by
+ * every replica. Apps receive an Engine and never see ioredis. Standalone
+ * Redis and the in-memory broker are siblings behind it (Sentinel and Cluster
+ * join them the same way).
+ */
+export interface Engine {
+  /** Which broker: `memory` (one process, nothing survives it) or `redis`. */
+  readonly kind: 'memory' | 'redis';
+  readonly bus: Bus;
+  /** PUBLISH_RATE_LIMIT counted across every replica on the same broker; undefined while the limit is off. */
+  readonly publishRateLimiter?: RateLimiter;
+  /** Whether the engine can serve right now, and why not (readiness). */
+  health(): BusHealth;
+  /** Closes the bus, then every connection the engine opened (whoever creates a resource closes it). */
+  close(): Promise<void>;
+}
+
+/** The configuration the engine reads. */
+export type EngineConfig = Pick<
+  Config,
+  | 'redisUrl'
+  | 'historySize'
+  | 'historyTtlSeconds'
+  | 'idempotencyTtlSeconds'
+  | 'redisWaitReplicas'
+  | 'redisWaitTimeoutMs'
+  | 'canaryIntervalSeconds'
+  | 'publishRateLimit'
+  | 'publishRateWindowSeconds'
+>;
+
+export interface EngineDeps {
+  config: EngineConfig;
+  logger: Logger;
+  /** Where the engine counts reconnects, backfills, gaps and canary failures. */
+  metrics?: Metrics;
+  /** Clock of the in-memory broker (ids, expiry); injected for tests. */
+  now?: () => number;
+}
+
+export interface EngineOptions {
+  /** Whether this process receives events (a client-server), which needs a subscriber connection. */
+  subscribe: boolean;
+}

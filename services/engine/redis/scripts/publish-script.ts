@@ -1,0 +1,52 @@
+/**
+ * Stores and publishes a whole batch in one atomic script run, so that an
+ * event is in history before any subscriber can see it, ids follow request
+ * order, and a key repeated inside the batch finds the event stored a moment
+ * earlier by the same run.
+ *
+ * The `#!lua` shebang (Redis >= 7) makes Redis refuse the whole script up
+ * front when it is out of memory, instead of failing at the first write
+ * halfway through a batch; Lua scripts are never rolled back.
+ *
+ * KEYS: per event, its stream key, then its idempotency key when it has one.
+ * ARGV: historySize, historyTtlSeconds, idempotencyTtlSeconds, then five per
+ * event: hasIdempotencyKey ("1"/"0"), topic, data, ts, publisher ("" for none).
+ * Publishes per event the bus message of bus-message.ts:
+ *   "1 <id> <ts> <#publisher>\n<publisher><data>".
+ * Returns, per event in request order, its id and 1 when replayed, else 0.
+ */
+export const PUBLISH_SCRIPT = `#!lua
+local size = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local idemTtl = ARGV[3]
+local out = {}
+local k = 1
+for a = 4, #ARGV, 5 do
+  local stream = KEYS[k]
+  k = k + 1
+  local idem = nil
+  if ARGV[a] == '1' then
+    idem = KEYS[k]
+    k = k + 1
+  end
+  local id = false
+  if idem then id = redis.call('GET', idem) end
+  if id then
+    out[#out + 1] = id
+    out[#out + 1] = 1
+  else
+    local data, ts, publisher = ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+    if publisher == '' then
+      id = redis.call('XADD', stream, 'MAXLEN', '~', size, '*', 'd', data, 't', ts)
+    else
+      id = redis.call('XADD', stream, 'MAXLEN', '~', size, '*', 'd', data, 't', ts, 'p', publisher)
+    end
+    if ttl > 0 then redis.call('EXPIRE', stream, ttl) end
+    if idem then redis.call('SET', idem, id, 'EX', idemTtl) end
+    redis.call('PUBLISH', ARGV[a + 1], '1 ' .. id .. ' ' .. ts .. ' ' .. #publisher .. '\\n' .. publisher .. data)
+    out[#out + 1] = id
+    out[#out + 1] = 0
+  end
+end
+return out
+`;

@@ -1,0 +1,187 @@
+import { bool, custom, int, list, number, oneOf, text, type FieldValue } from './fields.js';
+
+/*
+ * Every environment variable, one row each: name, parse and bounds, default,
+ * and the README sentence. PROTOCOL.md names the core ones; the rest are
+ * documented additions. `Config` is derived from these rows, the README's
+ * configuration table is generated from them (`npm run docs:config`, checked
+ * by test/runtime/config-docs.test.ts), and the manifests' variable names are
+ * checked against them.
+ */
+
+/** At least this many recent events are kept per channel (Redis may keep up to ~100 more). */
+export const DEFAULT_HISTORY_SIZE = 1000;
+/** A channel idle for a day loses its history, so abandoned channels do not hold memory forever. */
+export const DEFAULT_HISTORY_TTL_SECONDS = 24 * 60 * 60;
+/** PROTOCOL.md default; large enough for rich JSON, small enough that one event never stalls a socket. */
+export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
+/** PROTOCOL.md: retries with the same Idempotency-Key are recognised for 24 h. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** PROTOCOL.md default batch size limit. */
+export const DEFAULT_MAX_BATCH_EVENTS = 1000;
+/** Reconnects of drained clients are spread over this window instead of arriving in one millisecond. */
+export const DEFAULT_DRAIN_WINDOW_SECONDS = 10;
+/** A subscriber that has this much unsent data is too far behind to catch up live: close 4008, resume with since. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** WebSocket ping / SSE comment period; below the 30-60 s idle timeouts of common proxies and load balancers. */
+export const DEFAULT_HEARTBEAT_SECONDS = 25;
+/** Client frames are small control messages; anything larger is hostile or a bug. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
+/** Bounds the memory one connection can pin through subscriptions. */
+export const DEFAULT_MAX_SUBSCRIPTIONS = 1000;
+/**
+ * Far above what one browser, app or NAT'ed office opens, far below the tens
+ * of thousands one script on one host can open to exhaust memory and file
+ * descriptors. Counted per process: N replicas admit up to N times this.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
+/** A real client sends a few control messages a minute; a hundred a second sustained is a flood. */
+export const DEFAULT_MAX_CLIENT_MESSAGES_PER_SECOND = 100;
+/** A client may subscribe to its whole allowance of channels (DEFAULT_MAX_SUBSCRIPTIONS) right after connecting. */
+export const DEFAULT_CLIENT_MESSAGES_BURST = DEFAULT_MAX_SUBSCRIPTIONS;
+/**
+ * Off: publishers hold keys we issued, and limiting them costs a Redis round
+ * trip on every publish. Turn it on when keys go to parties you do not trust
+ * to behave (a shared key per tenant, a key in a browser).
+ */
+export const DEFAULT_PUBLISH_RATE_LIMIT = 0;
+/** Short enough that a throttled publisher is told to wait seconds, long enough to absorb a batch's burst. */
+export const DEFAULT_PUBLISH_RATE_WINDOW_SECONDS = 10;
+/**
+ * A canary goes through Redis pub/sub this often; two missed ones (about 10 s)
+ * mark the subscriber connection dead. Short enough that a silently dead
+ * subscription is noticed long before history (1000 events) is outrun, long
+ * enough that the canary is no load at all.
+ */
+export const DEFAULT_CANARY_INTERVAL_SECONDS = 5;
+/** WAIT blocks a publish until replicas confirm; a second is generous on a LAN and bounds the 503's latency. */
+export const DEFAULT_REDIS_WAIT_TIMEOUT_MS = 1000;
+/** A publisher key shorter than this can be guessed. */
+export const MIN_PUBLISHER_KEY_LENGTH = 16;
+/** HS256 needs a 256-bit secret (RFC 7518 §3.2); the CLI's `token` command checks the same bound. */
+export const MIN_JWT_SECRET_LENGTH = 32;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+const originCheck = (item: string) => (item === '*' || ORIGIN.test(item) ? undefined : `"${item}" is not an origin like https://app.example.com (or *)`);
+
+export const CONFIG_FIELDS = {
+  redisUrl: text('REDIS_URL', {
+    doc: '`redis://[:password@]host:port[/db]`, or `rediss://` for TLS. Required by `start:source` / `start:client`.',
+    defaultText: '— (embedded: in-memory)',
+    check: (v) => (/^rediss?:\/\/./.test(v) ? undefined : 'must start with redis:// or rediss://'),
+  }),
+  sourcePort: int('SOURCE_PORT', { default: 8080, min: 0, max: 65535, doc: "the source-server's listening port" }),
+  clientPort: int('CLIENT_PORT', { default: 8081, min: 0, max: 65535, doc: "the client-server's listening port" }),
+  host: text('HOST', { default: '0.0.0.0', defaultText: '`0.0.0.0` (embedded with auth off: `127.0.0.1`)', doc: 'listening interface' }),
+  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info', doc: '`fatal` `error` `warn` `info` `debug` `trace` `silent`' }),
+  nodeEnv: text('NODE_ENV', { doc: '`production` turns pretty logs off by default' }),
+  logPretty: bool('LOG_PRETTY', {
+    default: ({ env, isTty }) => isTty && env.NODE_ENV !== 'production',
+    defaultText: 'on when stdout is a TTY and `NODE_ENV` ≠ production',
+    doc: 'human-readable logs',
+  }),
+  publisherKeys: list('PUBLISHER_KEYS', {
+    default: [],
+    defaultText: '—',
+    // Their length is checked in load.ts, together with the keys of PUBLISHER_KEYS_FILE.
+    doc: `comma-separated publisher keys (≥ ${MIN_PUBLISHER_KEY_LENGTH} characters each); the source-server needs them`,
+  }),
+  publisherKeysFile: text('PUBLISHER_KEYS_FILE', { doc: 'a file of keys, one per line (`#` comments), added to `PUBLISHER_KEYS`' }),
+  subscriberJwtSecret: text('SUBSCRIBER_JWT_SECRET', {
+    doc: `HS256 secret (≥ ${MIN_JWT_SECRET_LENGTH} characters) for subscriber tokens; the client-server needs it`,
+    check: (v) => (v.length >= MIN_JWT_SECRET_LENGTH ? undefined : `must be at least ${MIN_JWT_SECRET_LENGTH} characters (HS256 needs a 256-bit secret)`),
+  }),
+  authDisabled: bool('AUTH_DISABLED', {
+    default: false,
+    doc: 'turns every credential check off (warns loudly). `npm start` sets it when no credential is configured',
+  }),
+  historySize: int('HISTORY_SIZE', {
+    default: DEFAULT_HISTORY_SIZE, min: 1, max: 10_000_000,
+    doc: 'at least this many recent events kept per channel (Redis trims whole stream nodes, so it may keep ~100 more)',
+  }),
+  historyTtlSeconds: int('HISTORY_TTL_SECONDS', {
+    default: DEFAULT_HISTORY_TTL_SECONDS, min: 0, max: 10 * 365 * 86400,
+    doc: "a channel's history expires after this long without a publish (0: never)",
+  }),
+  maxEventBytes: int('MAX_EVENT_BYTES', { default: DEFAULT_MAX_EVENT_BYTES, min: 1, max: 16 * 1024 * 1024, doc: 'largest event `data`' }),
+  allowedOrigins: list('ALLOWED_ORIGINS', {
+    default: ['*'], defaultText: '`*`', check: originCheck,
+    doc: 'origins allowed for SSE CORS and WebSocket upgrades (comma separated)',
+  }),
+  publishAllowedOrigins: list('PUBLISH_ALLOWED_ORIGINS', {
+    default: [], defaultText: '— (off)', check: originCheck,
+    doc: "origins allowed to publish from a browser (CORS on the source-server's `/v1/*`)",
+  }),
+  idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', {
+    default: DEFAULT_IDEMPOTENCY_TTL_SECONDS, min: 1, max: 30 * 86400, doc: 'how long an `Idempotency-Key` is remembered',
+  }),
+  maxBatchEvents: int('MAX_BATCH_EVENTS', { default: DEFAULT_MAX_BATCH_EVENTS, min: 1, max: 100_000, doc: 'events per `POST /v1/events`' }),
+  drainWindowSeconds: number('DRAIN_WINDOW_SECONDS', {
+    default: DEFAULT_DRAIN_WINDOW_SECONDS, min: 0, max: 3600,
+    doc: 'at shutdown, subscriber connections are closed spread over this window',
+  }),
+  maxBufferedBytes: int('MAX_BUFFERED_BYTES', {
+    default: DEFAULT_MAX_BUFFERED_BYTES, min: 1024, max: 1024 * 1024 * 1024,
+    doc: 'a subscriber with more unsent data is cut with 4008 (slow consumer)',
+  }),
+  heartbeatSeconds: number('HEARTBEAT_SECONDS', {
+    default: DEFAULT_HEARTBEAT_SECONDS, min: 0.1, max: 3600,
+    doc: 'WebSocket ping / SSE `: ping` period; a socket missing two pings is dropped',
+  }),
+  maxFrameBytes: int('MAX_FRAME_BYTES', {
+    default: DEFAULT_MAX_FRAME_BYTES, min: 256, max: 16 * 1024 * 1024, doc: 'largest client WebSocket frame (larger: close 1009)',
+  }),
+  maxSubscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', {
+    default: DEFAULT_MAX_SUBSCRIPTIONS, min: 1, max: 1_000_000, doc: 'subscriptions one WebSocket may hold',
+  }),
+  maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', {
+    default: DEFAULT_MAX_CONNECTIONS_PER_IP, min: 0, max: 10_000_000,
+    doc: 'WebSocket + SSE connections one client IP may hold on one process; over it 429 `rate_limited` with `Retry-After`; 0: no limit',
+  }),
+  trustProxy: custom<boolean | number | string[]>('TRUST_PROXY', {
+    default: false,
+    doc: 'whose `X-Forwarded-For` gives the client IP: `false` (the TCP peer), `true`, a number of proxy hops, or proxy addresses/CIDRs. The k8s manifests set `1` (the Ingress)',
+    expected: 'true, false, a number of hops or proxy addresses/CIDRs',
+    parse: parseTrustProxy,
+  }),
+  maxClientMessagesPerSecond: number('MAX_CLIENT_MESSAGES_PER_SECOND', {
+    default: DEFAULT_MAX_CLIENT_MESSAGES_PER_SECOND, min: 0, max: 1_000_000,
+    doc: 'sustained inbound WebSocket messages per connection (subscribe floods); over it close 4029; 0: off',
+  }),
+  clientMessagesBurst: int('CLIENT_MESSAGES_BURST', {
+    default: DEFAULT_CLIENT_MESSAGES_BURST, min: 1, max: 10_000_000,
+    doc: 'inbound messages a connection may send at once before the rate applies',
+  }),
+  publishRateLimit: number('PUBLISH_RATE_LIMIT', {
+    default: DEFAULT_PUBLISH_RATE_LIMIT, min: 0, max: 10_000_000, defaultText: '`0` (off)',
+    doc: 'events/s per publisher key, counted across all source-servers in Redis (a batch counts as its events); over it 429 `rate_limited` + `Retry-After`, nothing stored',
+  }),
+  publishRateWindowSeconds: int('PUBLISH_RATE_WINDOW_SECONDS', {
+    default: DEFAULT_PUBLISH_RATE_WINDOW_SECONDS, min: 1, max: 3600,
+    doc: 'the publish counting window: up to rate × window events per window',
+  }),
+  redisWaitReplicas: int('REDIS_WAIT_REPLICAS', {
+    default: 0, min: 0, max: 100, doc: 'replicas that must acknowledge a publish (Redis `WAIT`) before the 200',
+  }),
+  redisWaitTimeoutMs: int('REDIS_WAIT_TIMEOUT_MS', {
+    default: DEFAULT_REDIS_WAIT_TIMEOUT_MS, min: 1, max: 60_000, doc: 'how long that `WAIT` may take; fewer acknowledgements answer 503',
+  }),
+  canaryIntervalSeconds: number('CANARY_INTERVAL_SECONDS', {
+    default: DEFAULT_CANARY_INTERVAL_SECONDS, min: 0, max: 3600,
+    doc: 'period of the pub/sub canary that detects a silently dead Redis subscription (readiness 503, forced reconnect); 0: off',
+  }),
+};
+
+export type Config = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> };
+
+function parseTrustProxy(raw: string): boolean | number | string[] | undefined {
+  const value = raw.toLowerCase();
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  return items.every((a) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(a)) ? items : undefined;
+}
