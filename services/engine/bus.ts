@@ -1,4 +1,5 @@
 import type { EventIds } from '../protocol/event-id.js';
+import type { PresenceChange } from './presence.js';
 
 /** An event handed to the bus for storage. Its data was serialized once, at the source. */
 export interface OutgoingEvent {
@@ -44,8 +45,10 @@ export interface BusEvent {
 export interface HistoryResult {
   /** True exactly when the event `since` itself is still held (PROTOCOL.md, Precise rules). */
   recovered: boolean;
-  /** Every held event after `since`, in id order. */
+  /** The held events after `since`, in id order: all of them, or the first `limit`. */
   events: BusEvent[];
+  /** With a `limit`: true when it cut the list short (later events are held too). Absent without one. */
+  more?: boolean;
 }
 
 export interface BusHandler {
@@ -58,6 +61,8 @@ export interface BusHandler {
    * resume with `since`, which will answer `recovered:false`.
    */
   onGap(channel: string): void;
+  /** A presence transition of `channel` (presence.ts), delivered once per transition to each subscribed bus. */
+  onPresence?(channel: string, change: PresenceChange): void;
 }
 
 export interface BusHealth {
@@ -92,7 +97,10 @@ export interface Bus {
   publish(events: readonly OutgoingEvent[]): Promise<PublishResult[]>;
   subscribe(channel: string, handler: BusHandler): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
-  history(channel: string, since: string): Promise<HistoryResult>;
+  /** The held events after `since` (at most `limit`, default all). */
+  history(channel: string, since: string, limit?: number): Promise<HistoryResult>;
+  /** The newest `limit` held events, in id order (the server API's latest page, a channel's last id). */
+  latest(channel: string, limit: number): Promise<BusEvent[]>;
   health(): BusHealth;
   /** Releases what the bus registered; never closes connections it was given. */
   close(): Promise<void>;

@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../runtime/config/schema.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { Bus, BusHealth } from './bus.js';
+import type { Channels } from './channels.js';
+import type { Control } from './control.js';
+import type { Presence } from './presence.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /**
@@ -14,7 +17,15 @@ import type { RateLimiter } from './rate-limiter.js';
 export interface Engine {
   /** Which broker: `memory` (one process, nothing survives it) or `redis`. */
   readonly kind: 'memory' | 'redis';
+  /** This process's identity on the broker (random per start): presence and occupancy are kept per replica. */
+  readonly replicaId: string;
   readonly bus: Bus;
+  /** Who is in each channel, on every client-server (presence.ts). */
+  readonly presence: Presence;
+  /** Which channels have subscribers, and how many, on every client-server (channels.ts). */
+  readonly channels: Channels;
+  /** Operator commands to every client-server (control.ts). */
+  readonly control: Control;
   /** PUBLISH_RATE_LIMIT counted across every replica on the same broker; undefined while the limit is off. */
   readonly publishRateLimiter?: RateLimiter;
   /** Whether the engine can serve right now, and why not (readiness). */
@@ -35,6 +46,9 @@ export type EngineConfig = Pick<
   | 'canaryIntervalSeconds'
   | 'publishRateLimit'
   | 'publishRateWindowSeconds'
+  | 'presenceTtlSeconds'
+  | 'statsIntervalSeconds'
+  | 'webhookUrls'
 >;
 
 export interface EngineDeps {

@@ -70,12 +70,12 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 describe('frame size (MAX_FRAME_BYTES)', () => {
-  test('defaults to 16 KiB, and a bigger frame closes the connection with 1009 while others go on', async () => {
+  test('defaults to MAX_EVENT_BYTES + 16 KiB (PROTOCOL.md v1.1), and a bigger frame closes the connection with 1009 while others go on', async () => {
     const s = await server();
-    expect(s.config.maxFrameBytes).toBe(16 * 1024);
+    expect(s.config.maxFrameBytes).toBe(64 * 1024 + 16 * 1024);
     const bystander = await connect(s);
     const socket = await connect(s);
-    socket.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(16 * 1024) }));
+    socket.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(80 * 1024) }));
     expect(await socket.waitClosed()).toBe(CloseCode.tooBig);
     bystander.send({ type: 'ping' });
     expect(await bystander.next()).toEqual({ type: 'pong' });

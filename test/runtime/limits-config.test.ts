@@ -10,7 +10,8 @@ describe('limit variables', () => {
       clientMessagesBurst: 1000,
       publishRateLimit: 0,
       publishRateWindowSeconds: 10,
-      maxFrameBytes: 16 * 1024,
+      // PROTOCOL.md v1.1: MAX_EVENT_BYTES + 16 KiB, so a client publish of the largest data fits.
+      maxFrameBytes: 64 * 1024 + 16 * 1024,
       maxSubscriptionsPerConnection: 1000,
     });
   });
@@ -27,6 +28,11 @@ describe('limit variables', () => {
     for (const name of ['MAX_CONNECTIONS_PER_IP', 'MAX_CLIENT_MESSAGES_PER_SECOND', 'CLIENT_MESSAGES_BURST', 'PUBLISH_RATE_LIMIT', 'PUBLISH_RATE_WINDOW_SECONDS']) {
       expect(problems).toContain(name);
     }
+  });
+
+  test('the frame limit follows MAX_EVENT_BYTES unless set itself', () => {
+    expect(loadConfig({ MAX_EVENT_BYTES: '1000' }).maxFrameBytes).toBe(1000 + 16 * 1024);
+    expect(loadConfig({ MAX_EVENT_BYTES: '1000', MAX_FRAME_BYTES: '2048' }).maxFrameBytes).toBe(2048);
   });
 
   test('0 turns the connection and message limits off; fractional publish rates are allowed', () => {

@@ -24,3 +24,20 @@ export function idempotencyKey(channel: string, key: string, scope?: string): st
 export function topicName(channel: string): string {
   return `${PREFIX}${channel}}:t`;
 }
+
+/**
+ * The channel's webhook outbox (engine/outbox.ts): a stream of entries `j`
+ * (the transition's JSON), appended by the same script that detects the
+ * transition, so that it is never lost with the process that saw it.
+ */
+export function outboxKey(channel: string): string {
+  return `${PREFIX}${channel}}:w`;
+}
+
+/**
+ * Channels whose outbox may hold undelivered transitions: a sorted set
+ * (score: ms when marked), the webhook dispatchers' work list. Global, so it
+ * lives in one slot; it is always written by its own command, never inside a
+ * channel's script (a Cluster script may only touch one slot).
+ */
+export const OUTBOX_INDEX_KEY = 'er:webhooks:pending';

@@ -7,7 +7,8 @@ import type { Metrics } from '../../runtime/metrics.js';
 import type { Bus, BusEvent, BusHandler, BusHealth, HistoryResult, OutgoingEvent, PublishResult } from '../bus.js';
 import { RedisCanary } from './canary.js';
 import { definePublishScript, runPublishScript } from './publish.js';
-import { entryToEvent, isStreamId, readStream } from './stream.js';
+import { streamKey } from './keys.js';
+import { entryToEvent, isStreamId, readStream, type StreamEntry } from './stream.js';
 import { RedisSubscriber } from './subscriber.js';
 
 export type RedisBusConfig = Pick<
@@ -85,17 +86,22 @@ export class RedisBus implements Bus {
     await this.subscriptions?.unsubscribe(channel);
   }
 
-  async history(channel: string, since: string): Promise<HistoryResult> {
+  async history(channel: string, since: string, limit?: number): Promise<HistoryResult> {
     // An id Redis cannot even parse was never issued, and nothing is held after it.
-    if (!isStreamId(since)) return { recovered: false, events: [] };
+    if (!isStreamId(since)) return limit === undefined ? { recovered: false, events: [] } : { recovered: false, events: [], more: false };
     const events: BusEvent[] = [];
     let recovered = false;
+    let more = false;
     let first = true;
     try {
-      for await (const page of readStream(this.deps.redis, channel, since)) {
+      // One entry more than asked for (and `since` itself) tells whether later events exist.
+      pages: for await (const page of readStream(this.deps.redis, channel, since, limit === undefined ? undefined : limit + 2)) {
         for (const entry of page) {
           if (first && entry[0] === since) recovered = true;
-          else {
+          else if (limit !== undefined && events.length === limit) {
+            more = true;
+            break pages;
+          } else {
             const event = entryToEvent(channel, entry);
             if (event) events.push(event);
           }
@@ -103,10 +109,28 @@ export class RedisBus implements Bus {
         }
       }
     } catch (err) {
-      this.logger.warn({ err, channel }, 'history read failed');
-      throw new RelayError('unavailable', 'The event history (Redis) cannot be read right now; retry shortly.', { cause: err });
+      throw this.unreadable(err, channel);
     }
-    return { recovered, events };
+    return limit === undefined ? { recovered, events } : { recovered, events, more };
+  }
+
+  async latest(channel: string, limit: number): Promise<BusEvent[]> {
+    try {
+      const entries = (await this.deps.redis.xrevrange(streamKey(channel), '+', '-', 'COUNT', limit)) as StreamEntry[];
+      const events: BusEvent[] = [];
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const event = entryToEvent(channel, entries[i]!);
+        if (event) events.push(event);
+      }
+      return events;
+    } catch (err) {
+      throw this.unreadable(err, channel);
+    }
+  }
+
+  private unreadable(err: unknown, channel: string): RelayError {
+    this.logger.warn({ err, channel }, 'history read failed');
+    return new RelayError('unavailable', 'The event history (Redis) cannot be read right now; retry shortly.', { cause: err });
   }
 
   health(): BusHealth {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { Control } from '../control.js';
 import { redactUrl } from '../../runtime/logger.js';
 import type { Engine, EngineDeps, EngineOptions } from '../engine.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
@@ -22,16 +24,34 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     connection.on('ready', () => log.info({ role, url: redactUrl(config.redisUrl) }, 'redis connection ready'));
   }
   const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
+  const control = new Control(bus, logger);
   return {
     kind: 'redis',
+    replicaId: randomUUID(),
     bus,
+    control,
+    // WIP (issue 10): the Redis presence and occupancy are being built (engine/redis/presence.ts, channels.ts).
+    presence: notYet('presence'),
+    channels: notYet('channels'),
     publishRateLimiter: config.publishRateLimit > 0 ? new RedisRateLimiter(redis, publishRateLimitOptions(config)) : undefined,
     health: () => bus.health(),
     async close() {
+      await control.stop();
       await bus.close();
       await Promise.allSettled([redis.quit(), subscriber?.quit()]);
       redis.disconnect();
       subscriber?.disconnect();
     },
   };
+}
+
+function notYet<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: (_target, prop) => {
+      if (prop === 'report') return () => {};
+      return async () => {
+        throw new Error(`Redis ${what} is not built yet`);
+      };
+    },
+  });
 }

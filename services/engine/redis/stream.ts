@@ -9,13 +9,16 @@ export const STREAM_PAGE_SIZE = 1000;
 /** An XRANGE entry: `[id, [field, value, ...]]`. */
 export type StreamEntry = [id: string, fields: string[]];
 
-/** Reads the channel's stream from `start` (inclusive) to its end, one page at a time. */
-export async function* readStream(redis: Redis, channel: string, start: string): AsyncGenerator<StreamEntry[]> {
+/**
+ * Reads the channel's stream from `start` (inclusive) to its end, one page at
+ * a time; `pageSize` smaller than STREAM_PAGE_SIZE when the caller needs only a few.
+ */
+export async function* readStream(redis: Redis, channel: string, start: string, pageSize = STREAM_PAGE_SIZE): AsyncGenerator<StreamEntry[]> {
   let from = start;
   for (;;) {
-    const page = (await redis.xrange(streamKey(channel), from, '+', 'COUNT', STREAM_PAGE_SIZE)) as StreamEntry[];
+    const page = (await redis.xrange(streamKey(channel), from, '+', 'COUNT', pageSize)) as StreamEntry[];
     if (page.length > 0) yield page;
-    if (page.length < STREAM_PAGE_SIZE) return;
+    if (page.length < pageSize) return;
     from = `(${page[page.length - 1]![0]}`;
   }
 }

@@ -43,6 +43,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
   const result = config as Config;
   result.publisherKeys = [...result.publisherKeys, ...keysFromFile(result.publisherKeysFile, options, problems)];
+  if (result.webhookUrls.length > 0 && result.webhookSecret === undefined) {
+    problems.push('WEBHOOK_SECRET must be set (at least 32 characters) when WEBHOOK_URLS is set: receivers verify the signature with it');
+  }
   if (result.publisherKeys.some((key) => key.length < MIN_PUBLISHER_KEY_LENGTH)) {
     problems.push(`PUBLISHER_KEYS: every key must be at least ${MIN_PUBLISHER_KEY_LENGTH} characters (a short key can be guessed)`);
   }

@@ -25,8 +25,6 @@ export const DEFAULT_DRAIN_WINDOW_SECONDS = 10;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** WebSocket ping / SSE comment period; below the 30-60 s idle timeouts of common proxies and load balancers. */
 export const DEFAULT_HEARTBEAT_SECONDS = 25;
-/** Client frames are small control messages; anything larger is hostile or a bug. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
 /** Bounds the memory one connection can pin through subscriptions. */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 1000;
 /**
@@ -54,6 +52,18 @@ export const DEFAULT_PUBLISH_RATE_WINDOW_SECONDS = 10;
  * enough that the canary is no load at all.
  */
 export const DEFAULT_CANARY_INTERVAL_SECONDS = 5;
+/**
+ * Members of a client-server that died without leaving expire this long after
+ * its last heartbeat (PROTOCOL.md v1.1 default): long enough to ride out a GC
+ * pause or a Redis blip, short enough that a user list heals within a minute.
+ */
+export const DEFAULT_PRESENCE_TTL_SECONDS = 30;
+/** Subscriber counts of the server API lag by at most this (PROTOCOL.md v1.1 default); each report is one Redis write per busy channel. */
+export const DEFAULT_STATS_INTERVAL_SECONDS = 5;
+/** A webhook secret must be as hard to guess as an HS256 key (PROTOCOL.md v1.1: at least 32 characters). */
+export const MIN_WEBHOOK_SECRET_LENGTH = 32;
+/** Room for the envelope around the largest `data` in a client publish frame (PROTOCOL.md v1.1: MAX_EVENT_BYTES + 16 KiB). */
+export const FRAME_ENVELOPE_BYTES = 16 * 1024;
 /** WAIT blocks a publish until replicas confirm; a second is generous on a LAN and bounds the 503's latency. */
 export const DEFAULT_REDIS_WAIT_TIMEOUT_MS = 1000;
 /** A publisher key shorter than this can be guessed. */
@@ -132,7 +142,10 @@ export const CONFIG_FIELDS = {
     doc: 'WebSocket ping / SSE `: ping` period; a socket missing two pings is dropped',
   }),
   maxFrameBytes: int('MAX_FRAME_BYTES', {
-    default: DEFAULT_MAX_FRAME_BYTES, min: 256, max: 16 * 1024 * 1024, doc: 'largest client WebSocket frame (larger: close 1009)',
+    // PROTOCOL.md v1.1: a client publish of the largest allowed data fits in a frame.
+    default: ({ env }) => eventBytes(env.MAX_EVENT_BYTES) + FRAME_ENVELOPE_BYTES,
+    defaultText: '`MAX_EVENT_BYTES` + 16384',
+    min: 256, max: 16 * 1024 * 1024, doc: 'largest client WebSocket frame (larger: close 1009)',
   }),
   maxSubscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', {
     default: DEFAULT_MAX_SUBSCRIPTIONS, min: 1, max: 1_000_000, doc: 'subscriptions one WebSocket may hold',
@@ -169,6 +182,32 @@ export const CONFIG_FIELDS = {
   redisWaitTimeoutMs: int('REDIS_WAIT_TIMEOUT_MS', {
     default: DEFAULT_REDIS_WAIT_TIMEOUT_MS, min: 1, max: 60_000, doc: 'how long that `WAIT` may take; fewer acknowledgements answer 503',
   }),
+  presenceTtlSeconds: int('PRESENCE_TTL_SECONDS', {
+    default: DEFAULT_PRESENCE_TTL_SECONDS, min: 3, max: 3600,
+    doc: "presence members (and subscriber counts) of a client-server that died without leaving expire after this long; they then cause `leave` and `channel.vacated`",
+  }),
+  statsIntervalSeconds: number('STATS_INTERVAL_SECONDS', {
+    default: DEFAULT_STATS_INTERVAL_SECONDS, min: 0.1, max: 600,
+    doc: "how often each client-server reports its subscriber counts: the server API's `subscribers` lags by at most this",
+  }),
+  webhookUrls: list('WEBHOOK_URLS', {
+    default: [], defaultText: '— (off)',
+    check: (url) => (/^https?:\/\/[^\s]+$/.test(url) ? undefined : `"${url}" is not an http(s) URL`),
+    doc: 'comma-separated URLs that receive signed webhooks (`channel.occupied`, `channel.vacated`, `presence.join`, `presence.leave`, `client.publish`); each is its own stream with its own retries',
+  }),
+  webhookSecret: text('WEBHOOK_SECRET', {
+    doc: `HMAC-SHA256 key of the \`Eventrelay-Signature\` header (≥ ${MIN_WEBHOOK_SECRET_LENGTH} characters); required when \`WEBHOOK_URLS\` is set`,
+    check: (v) => (v.length >= MIN_WEBHOOK_SECRET_LENGTH ? undefined : `must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`),
+  }),
+  subscriberJwksUrl: text('SUBSCRIBER_JWKS_URL', {
+    doc: 'a JWKS document of public keys for RS256 / ES256 / EdDSA subscriber tokens (fetched at start and refreshed; the token\'s `kid` picks the key)',
+    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : 'must be an http(s) URL'),
+  }),
+  subscriberJwtPublicKeyFile: text('SUBSCRIBER_JWT_PUBLIC_KEY_FILE', {
+    doc: 'a PEM file with one SPKI public key for RS256 / ES256 / EdDSA subscriber tokens',
+  }),
+  subscriberJwtIssuer: text('SUBSCRIBER_JWT_ISSUER', { doc: 'when set, a subscriber token\'s `iss` must equal it (every algorithm)' }),
+  subscriberJwtAudience: text('SUBSCRIBER_JWT_AUDIENCE', { doc: 'when set, a subscriber token\'s `aud` must equal it, or contain it when an array' }),
   canaryIntervalSeconds: number('CANARY_INTERVAL_SECONDS', {
     default: DEFAULT_CANARY_INTERVAL_SECONDS, min: 0, max: 3600,
     doc: 'period of the pub/sub canary that detects a silently dead Redis subscription (readiness 503, forced reconnect); 0: off',
@@ -176,6 +215,12 @@ export const CONFIG_FIELDS = {
 };
 
 export type Config = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> };
+
+/** MAX_EVENT_BYTES as the default of MAX_FRAME_BYTES sees it: its own default unless set to a whole number. */
+function eventBytes(raw: string | undefined): number {
+  const value = raw?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : DEFAULT_MAX_EVENT_BYTES;
+}
 
 function parseTrustProxy(raw: string): boolean | number | string[] | undefined {
   const value = raw.toLowerCase();
