@@ -34,8 +34,3 @@ export function encodeEventMessage(event: EventParts, headroom = 0): Buffer {
   out.write(tail, at, 'utf8');
   return out;
 }
-
-/** Turns JSON text into a single line so that it can stand in an SSE `data:` field. */
-export function compactJson(text: string): string {
-  return /[\r\n]/.test(text) ? JSON.stringify(JSON.parse(text)) : text;
-}

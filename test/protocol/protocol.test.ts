@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { CHANNEL_PATTERN, assertChannel, isValidChannel } from '../../services/protocol/channel.js';
 import { RelayError } from '../../services/protocol/errors.js';
 import { STREAM_IDS, compareEventIds, isEventId } from '../../services/protocol/event-id.js';
-import { compactJson, encodeEventMessage } from '../../services/protocol/event-message.js';
+import { encodeEventMessage } from '../../services/protocol/event-message.js';
+import { compactJson } from '../../services/protocol/raw-json.js';
 import { parseClientMessage as parseWithIds } from '../../services/protocol/client-messages.js';
 
 /** The server's own ids: both buses issue Redis stream ids. */

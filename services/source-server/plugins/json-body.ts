@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RelayError } from '../../protocol/errors.js';
-import { compactJson } from '../../protocol/event-message.js';
+import { compactJson } from '../../protocol/raw-json.js';
 
 /**
  * Publish bodies are read as raw text and parsed by the routes, not by
