@@ -86,8 +86,8 @@ export function tailCommand(channel: string, options: TailOptions, deps: CliDeps
       {
         since: options.since,
         onSubscribed: (info) => {
+          note(`${info.resumed ? 'resumed' : 'subscribed to'} ${channel} on ${target}`);
           if (!info.recovered) note(`warning: events after ${info.since} are no longer all held; some may be missing (recovered:false)`);
-          else note(`${info.resumed ? 'resumed' : 'subscribed to'} ${channel} on ${target}`);
         },
         onError: failWith,
       },

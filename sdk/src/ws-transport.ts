@@ -7,10 +7,12 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
 const MAX_ERROR_BODY_BYTES = 4096;
 /** How long to wait for a refusal's body before reporting the refusal without it. */
 const ERROR_BODY_WAIT_MS = 2000;
+const utf8 = new TextDecoder();
 
 interface IncomingLike {
   statusCode?: number;
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  socket?: { destroy(): void } | null;
+  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
   on(event: 'end' | 'error' | 'close', listener: () => void): unknown;
 }
 
@@ -21,8 +23,9 @@ export interface WsWebSocketLike {
   close(code?: number, reason?: string): void;
   terminate(): void;
   on(event: 'open', listener: () => void): unknown;
-  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
-  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  // Buffers at run time; typed as Uint8Array so that the SDK's types need no @types/node.
+  on(event: 'message', listener: (data: Uint8Array, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Uint8Array) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   on(event: 'unexpected-response', listener: (req: { destroy(): void }, res: IncomingLike) => void): unknown;
 }
@@ -51,12 +54,12 @@ class WsSocket implements SocketLike {
 
   constructor(private readonly ws: WsWebSocketLike) {
     ws.on('open', () => this.onopen?.({}));
-    ws.on('message', (data, isBinary) => this.onmessage?.({ data: isBinary ? data : data.toString('utf8') }));
+    ws.on('message', (data, isBinary) => this.onmessage?.({ data: isBinary ? data : utf8.decode(data) }));
     ws.on('error', (err) => {
       this.cause ??= describeNetworkError(err);
       this.onerror?.(err);
     });
-    ws.on('close', (code, reason) => this.finish({ code, reason: reason.toString('utf8') || this.cause || '' }));
+    ws.on('close', (code, reason) => this.finish({ code, reason: utf8.decode(reason) || this.cause || '' }));
     ws.on('unexpected-response', (req, res) => this.refused(req, res));
   }
 
@@ -76,12 +79,15 @@ class WsSocket implements SocketLike {
 
   private refused(req: { destroy(): void }, res: IncomingLike): void {
     const status = res.statusCode ?? 0;
-    const chunks: Buffer[] = [];
+    const connection = res.socket;
+    const chunks: Uint8Array[] = [];
     let size = 0;
     const report = () => {
       clearTimeout(timer);
+      // The socket itself: once the response is complete it is no longer the request's, and a keep-alive server would hold it open.
       req.destroy();
-      const text = Buffer.concat(chunks).toString('utf8');
+      connection?.destroy();
+      const text = utf8.decode(Buffer.concat(chunks));
       const info: SocketCloseInfo = { code: status === 401 ? 4001 : status === 403 ? 1008 : 1006, reason: `HTTP ${status} at upgrade`, status };
       try {
         const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
