@@ -6,12 +6,15 @@
  * Run by `npm run build` and by `npm pack` (prepack): `tsx cli/build.ts`.
  */
 import { build } from 'esbuild';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cli = dirname(fileURLToPath(import.meta.url));
 export const CLI_PATH = join(cli, 'dist', 'eventrelay.js');
+/** The packages bundled into the CLI; their MIT licenses ask for their notices to travel with the copy. */
+const BUNDLED_PACKAGES = ['commander', 'ws'];
 
 /**
  * commander and ws are CommonJS and call require() for Node built-ins; an
@@ -37,7 +40,20 @@ export async function buildCli(outfile = CLI_PATH): Promise<{ bytes: number }> {
     legalComments: 'eof',
     logLevel: 'warning',
   });
+  writeLicenses(join(dirname(outfile), 'THIRD-PARTY-LICENSES.txt'));
   return { bytes: statSync(outfile).size };
+}
+
+function writeLicenses(path: string): void {
+  const require = createRequire(import.meta.url);
+  const sections = BUNDLED_PACKAGES.map((name) => {
+    // Not `${name}/package.json`: commander's exports do not list it.
+    const main = require.resolve(name);
+    const dir = main.slice(0, main.lastIndexOf(`node_modules/${name}/`) + `node_modules/${name}`.length);
+    const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+    return `${name}@${version}\n\n${readFileSync(join(dir, 'LICENSE'), 'utf8').trim()}\n`;
+  });
+  writeFileSync(path, `cli/dist/eventrelay.js bundles these packages:\n\n${sections.join('\n---\n\n')}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

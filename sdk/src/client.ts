@@ -1,8 +1,9 @@
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { EventRelayError } from './errors.js';
 import { DEFAULT_PING_INTERVAL_MS, DEFAULT_PONG_TIMEOUT_MS, Heartbeat } from './heartbeat.js';
 import { PendingPublishes, type PublishOptions } from './pending-publishes.js';
+import { Reconnection } from './reconnection.js';
 import { Subscriptions, type SubscribeOptions } from './subscriptions.js';
 import { globalSocketFactory, OPEN, type SocketCloseInfo, type SocketFactory, type SocketLike } from './transport.js';
 import {
@@ -64,21 +65,15 @@ export class EventRelayClient extends Emitter<ClientEvents> {
   private readonly factory: SocketFactory;
   private socket?: SocketLike;
   private current: ConnectionState = 'connecting';
-  private attempt = 0;
-  private token?: string;
-  private needFreshToken: boolean;
-  /** The current attempt uses a token getToken just returned: if that one is refused too, stop. */
-  private tokenIsFresh = false;
+  private readonly retry: Reconnection;
   private stopped = false;
-  private retryTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly url: string,
     private readonly options: ConnectOptions = {},
   ) {
     super();
-    this.token = options.token;
-    this.needFreshToken = options.getToken !== undefined && options.token === undefined;
+    this.retry = new Reconnection(options);
     this.factory = options.socketFactory ?? globalSocketFactory;
     this.heartbeat = new Heartbeat(options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, options.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS);
     // Deferred so that listeners attached right after connect() see every change.
@@ -140,7 +135,7 @@ export class EventRelayClient extends Emitter<ClientEvents> {
   private stop(error: RelayErrorInfo): void {
     this.stopped = true;
     this.heartbeat.stop();
-    clearTimeout(this.retryTimer);
+    this.retry.cancel();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -152,20 +147,18 @@ export class EventRelayClient extends Emitter<ClientEvents> {
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    this.tokenIsFresh = false;
-    if (this.options.getToken && this.needFreshToken) {
-      try {
-        this.token = await this.options.getToken();
-        this.needFreshToken = false;
-        this.tokenIsFresh = true;
-      } catch (err) {
-        this.emit('error', { code: 'unauthorized', message: `getToken failed: ${(err as Error)?.message ?? String(err)}` });
-        return this.scheduleReconnect({ reason: `getToken failed: ${(err as Error)?.message ?? String(err)}` });
-      }
+    let token: string | undefined;
+    try {
+      token = await this.retry.prepare();
+    } catch (err) {
+      const message = `getToken failed: ${(err as Error)?.message ?? String(err)}`;
+      this.emit('error', { code: 'unauthorized', message });
+      return this.scheduleReconnect({ reason: message });
     }
+    if (this.stopped) return;
     let socket: SocketLike;
     try {
-      socket = await this.factory(socketUrl(this.url, this.token));
+      socket = await this.factory(socketUrl(this.url, token));
     } catch (err) {
       if (err instanceof EventRelayError) return this.fail({ code: err.code, message: err.message });
       return this.scheduleReconnect({ reason: `cannot open a WebSocket: ${(err as Error)?.message ?? String(err)}` });
@@ -176,7 +169,7 @@ export class EventRelayClient extends Emitter<ClientEvents> {
     socket.onopen = () => {
       opened = true;
       this.setState({ state: 'open' });
-      if (this.subs.size === 0) this.attempt = 0;
+      if (this.subs.size === 0) this.retry.attempt = 0;
       for (const frame of this.subs.frames()) socket.send(frame);
       for (const entry of this.publishes.unsent()) {
         entry.sent = true;
@@ -192,7 +185,7 @@ export class EventRelayClient extends Emitter<ClientEvents> {
     socket.onmessage = (ev) => {
       this.heartbeat.touch();
       // A server that answers is healthy: the next loss starts from the shortest backoff again.
-      this.attempt = 0;
+      this.retry.attempt = 0;
       if (typeof ev.data === 'string') this.handle(ev.data);
     };
     socket.onerror = () => {
@@ -228,27 +221,25 @@ export class EventRelayClient extends Emitter<ClientEvents> {
       case CloseCodes.disconnected:
         return closed('disconnected', 'Disconnected by the operator (close 4003); not reconnecting.');
       case CloseCodes.unauthorized:
-        if (!this.options.getToken || (this.tokenIsFresh && !opened)) return closed('unauthorized', 'The server rejected the token (close 4001).');
-        this.needFreshToken = true;
+        if (!this.retry.canRefreshToken || (this.retry.tokenIsFresh && !opened)) return closed('unauthorized', 'The server rejected the token (close 4001).');
+        this.retry.refreshToken();
         return this.scheduleReconnect(ev);
       default:
         // 1001 (drain), 4008 (slow consumer), 4029, 1006 (network): reconnect and resume.
-        if (!opened && this.options.getToken) this.needFreshToken = true;
+        // A browser cannot see a 401 at the upgrade: a connection that never opened may have had its token refused.
+        if (!opened) this.retry.refreshToken();
         return this.scheduleReconnect(ev);
     }
   }
 
   private scheduleReconnect(ev: Partial<SocketCloseInfo>): void {
     if (this.stopped) return;
-    const delayMs = backoffDelay(this.attempt, this.options.backoff);
-    this.attempt++;
-    const change: StateChange = { state: 'reconnecting', delayMs, attempt: this.attempt };
+    const { delayMs, attempt } = this.retry.schedule(() => void this.open());
+    const change: StateChange = { state: 'reconnecting', delayMs, attempt };
     if (ev.code !== undefined) change.closeCode = ev.code;
     if (ev.reason) change.reason = ev.reason;
     if (ev.status !== undefined) change.status = ev.status;
     this.setState(change);
-    // Not unref'd: a Node process tailing a channel should wait for the server to come back.
-    this.retryTimer = setTimeout(() => void this.open(), delayMs);
   }
 
   private fail(error: RelayErrorInfo): void {

@@ -1,8 +1,9 @@
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { assertChannel } from './channel.js';
 import { Emitter } from './emitter.js';
 import { EventRelayError } from './errors.js';
 import { PresenceRoster } from './presence.js';
+import { Reconnection } from './reconnection.js';
 import type { SseFailure, SseTransport } from './sse-transport.js';
 import {
   CloseCodes,
@@ -60,12 +61,8 @@ export class EventRelayStream extends Emitter<StreamEvents> {
   private handle?: { close(): void };
   private lastEventId?: string;
   private sentCursor?: string;
-  private token?: string;
-  private needFreshToken: boolean;
-  private tokenIsFresh = false;
-  private attempt = 0;
+  private readonly reconnection: Reconnection;
   private stopped = false;
-  private retryTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly url: string,
@@ -78,8 +75,7 @@ export class EventRelayStream extends Emitter<StreamEvents> {
     this.channels = channels;
     if (options.presence) for (const channel of channels) this.rosters.set(channel, new PresenceRoster(channel));
     this.lastEventId = options.lastEventId;
-    this.token = options.token;
-    this.needFreshToken = options.getToken !== undefined && options.token === undefined;
+    this.reconnection = new Reconnection(options);
     void Promise.resolve().then(() => this.open());
   }
 
@@ -100,7 +96,7 @@ export class EventRelayStream extends Emitter<StreamEvents> {
   close(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.reconnection.cancel();
     this.handle?.close();
     this.handle = undefined;
     this.setState({ state: 'closed' });
@@ -108,26 +104,22 @@ export class EventRelayStream extends Emitter<StreamEvents> {
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    this.tokenIsFresh = false;
-    if (this.options.getToken && this.needFreshToken) {
-      try {
-        this.token = await this.options.getToken();
-        this.needFreshToken = false;
-        this.tokenIsFresh = true;
-      } catch (err) {
-        return this.retry({ message: `getToken failed: ${(err as Error)?.message ?? String(err)}` });
-      }
-      if (this.stopped) return;
+    let token: string | undefined;
+    try {
+      token = await this.reconnection.prepare();
+    } catch (err) {
+      return this.retry({ message: `getToken failed: ${(err as Error)?.message ?? String(err)}` });
     }
+    if (this.stopped) return;
     this.sentCursor = this.lastEventId;
-    const request = { url: streamUrl(this.url, this.channels, this.options.presence === true), token: this.token, lastEventId: this.lastEventId };
+    const request = { url: streamUrl(this.url, this.channels, this.options.presence === true), token, lastEventId: this.lastEventId };
     this.handle = this.options.transport(request, {
       open: () => {
-        this.attempt = 0;
+        this.reconnection.attempt = 0;
         this.setState({ state: 'open' });
       },
       message: (type, data, lastEventId) => this.message(type, data, lastEventId),
-      retrying: () => this.setState({ state: 'reconnecting', attempt: ++this.attempt }),
+      retrying: () => this.setState({ state: 'reconnecting', attempt: ++this.reconnection.attempt }),
       end: (failure) => this.ended(failure),
     });
   }
@@ -173,29 +165,27 @@ export class EventRelayStream extends Emitter<StreamEvents> {
     };
     if (failure.final) return this.fail(error(status === undefined ? 'unavailable' : `http_${status}`));
     if (status === 401) {
-      if (!this.options.getToken || this.tokenIsFresh) return this.fail(error('unauthorized'));
-      this.needFreshToken = true;
+      if (!this.reconnection.canRefreshToken || this.reconnection.tokenIsFresh) return this.fail(error('unauthorized'));
+      this.reconnection.refreshToken();
     } else if (status !== undefined && status >= 400 && status < 500 && !RETRYABLE_STATUSES.has(status)) {
       return this.fail(error(`http_${status}`));
-    } else if (status === undefined && this.options.getToken && this.current !== 'open') {
+    } else if (status === undefined && this.current !== 'open') {
       // EventSource hides the status: a stream that never opened may have had its token refused.
-      this.needFreshToken = true;
+      this.reconnection.refreshToken();
     }
     this.retry(failure);
   }
 
   private retry(failure: SseFailure): void {
-    const delayMs = Math.max(backoffDelay(this.attempt, this.options.backoff), failure.retryAfterMs ?? 0);
-    this.attempt++;
-    const change: StateChange = { state: 'reconnecting', delayMs, attempt: this.attempt, reason: failure.message };
+    const { delayMs, attempt } = this.reconnection.schedule(() => void this.open(), failure.retryAfterMs);
+    const change: StateChange = { state: 'reconnecting', delayMs, attempt, reason: failure.message };
     if (failure.status !== undefined) change.status = failure.status;
     this.setState(change);
-    this.retryTimer = setTimeout(() => void this.open(), delayMs);
   }
 
   private fail(error: RelayErrorInfo): void {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.reconnection.cancel();
     this.emit('error', error);
     const change: StateChange = { state: 'closed', error };
     if (error.closeCode !== undefined) change.closeCode = error.closeCode;
