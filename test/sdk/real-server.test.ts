@@ -16,12 +16,13 @@ const EVENTS_BEFORE = 20;
 const EVENTS_DURING = 30;
 const EVENTS_AFTER = 20;
 
-function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/** `context` says what the client went through, so that a timeout can be diagnosed from the report alone. */
+function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000, context: () => unknown = () => ''): Promise<void> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;
     const check = () => {
       if (predicate()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what} ${JSON.stringify(context())}`));
       setTimeout(check, 20);
     };
     check();
@@ -37,21 +38,26 @@ test('the SDK reconnects to a restarted client-server and resumes with every eve
   const received: string[] = [];
   const subscribed: SubscribedInfo[] = [];
   const states: StateChange['state'][] = [];
-  client.on('state', (s) => states.push(s.state));
+  const changes: StateChange[] = [];
+  client.on('state', (s) => {
+    states.push(s.state);
+    changes.push(s);
+  });
+  const context = () => ({ changes: changes.slice(-8), subscribed, received: received.length });
   client.subscribe(channel, (e) => received.push(e.id), { onSubscribed: (info) => subscribed.push(info) });
   try {
-    await waitFor(() => subscribed.length === 1, 'the first subscribed');
+    await waitFor(() => subscribed.length === 1, 'the first subscribed', 20_000, context);
     const publisher = new RetryingPublisher(stack.sourceUrl, stack.publisherKey, channel);
     for (let i = 0; i < EVENTS_BEFORE; i++) await publisher.publish({ i });
-    await waitFor(() => received.length === EVENTS_BEFORE, 'the events before the restart');
+    await waitFor(() => received.length === EVENTS_BEFORE, 'the events before the restart', 20_000, context);
 
     await stack.killClient(0);
     // Published while the SDK has no server at all: only the resume can deliver these.
     for (let i = 0; i < EVENTS_DURING; i++) await publisher.publish({ i: EVENTS_BEFORE + i });
     await stack.startClient(0);
-    await waitFor(() => subscribed.length === 2, 'the resumed subscription');
+    await waitFor(() => subscribed.length === 2, 'the resumed subscription', 20_000, context);
     for (let i = 0; i < EVENTS_AFTER; i++) await publisher.publish({ i: EVENTS_BEFORE + EVENTS_DURING + i });
-    await waitFor(() => received.length >= publisher.acknowledged.length, 'every acknowledged event');
+    await waitFor(() => received.length >= publisher.acknowledged.length, 'every acknowledged event', 20_000, context);
 
     expect(received).toEqual(publisher.acknowledged);
     expect(subscribed[1]).toMatchObject({ channel, recovered: true, resumed: true, since: publisher.acknowledged[EVENTS_BEFORE - 1] });
