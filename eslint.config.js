@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'sdk/dist/**', '**/*.min.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'sdk/dist/**', 'cli/dist/**', '**/*.min.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

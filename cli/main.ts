@@ -1,6 +1,6 @@
 /**
  * `eventrelay`, the command-line entry point (package.json `bin`, built to
- * dist/cli/eventrelay.js by sdk/build.ts). The only CLI file that touches
+ * cli/dist/eventrelay.js by cli/build.ts). The only CLI file that touches
  * the process: environment, stdio, signals, exit code.
  */
 import { readFile } from 'node:fs/promises';

@@ -2,42 +2,48 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CliDeps } from './deps.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { publishCommand } from './publish.js';
+import { publishBatchCommand } from './publish-batch.js';
 import { tailCommand } from './tail.js';
 import { tokenCommand } from './token.js';
+import { CLI_VERSION } from './version.js';
 
-/** Runs `eventrelay <args>` and resolves with the exit code; never calls process.exit. */
-export async function runCli(args: readonly string[], deps: CliDeps): Promise<ExitCodeValue> {
-  let code: ExitCodeValue = ExitCode.ok;
-  const program = new Command('eventrelay')
-    .description('Publish to, tail and mint tokens for an eventrelay stack.')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => void deps.stdout.write(s), writeErr: (s) => void deps.stderr.write(s) })
-    .showHelpAfterError('(run eventrelay --help for usage)');
+/** Adds one subcommand to the program; its action resolves with an exit code or throws a CliError. */
+type CommandDefinition = (program: Command, deps: CliDeps, exit: (code: ExitCodeValue) => void) => void;
 
+const SOURCE_URL_HELP = 'source-server address, a path prefix is kept (env EVENTRELAY_SOURCE_URL, default http://localhost:8080)';
+
+const publish: CommandDefinition = (program, deps) =>
   program
     .command('publish')
     .description('publish one event: data is JSON text, @file, or - for stdin')
     .argument('<channel>')
-    .argument('<data>', "JSON, @path/to/file.json, or - to read stdin")
-    .option('--source-url <url>', 'source-server address (env EVENTRELAY_SOURCE_URL, default http://localhost:8080)')
-    .option('--idempotency-key <key>', 'retries with the same key store one event')
+    .argument('<data>', 'JSON, @path/to/file.json, or - to read stdin')
+    .option('--source-url <url>', SOURCE_URL_HELP)
+    .option('--idempotency-key <key>', 'retries with the same key store one event (a retry prints "replayed":true)')
     .addHelpText('after', '\nThe publisher key is read from EVENTRELAY_PUBLISHER_KEY.')
-    .action(async (channel: string, data: string, options: { sourceUrl?: string; idempotencyKey?: string }) => {
-      await publishCommand(channel, data, options, deps);
-    });
+    .action((channel: string, data: string, options: { sourceUrl?: string; idempotencyKey?: string }) => publishCommand(channel, data, options, deps));
 
+const publishBatch: CommandDefinition = (program, deps) =>
+  program
+    .command('publish-batch')
+    .description('publish several events at once: {"events":[{"channel","data"[,"idempotencyKey"]}, ...]} or a JSON array')
+    .argument('<events>', 'JSON, @path/to/file.json, or - to read stdin')
+    .option('--source-url <url>', SOURCE_URL_HELP)
+    .addHelpText('after', '\nPrints one {"channel","id"} line per event, in order. The publisher key is read from EVENTRELAY_PUBLISHER_KEY.')
+    .action((events: string, options: { sourceUrl?: string }) => publishBatchCommand(events, options, deps));
+
+const tail: CommandDefinition = (program, deps, exit) =>
   program
     .command('tail')
     .description('print the events of a channel as JSON lines; reconnects and resumes')
     .argument('<channel>')
     .option('--since <id>', 'start after this event id')
-    .option('--client-url <url>', 'client-server address (env EVENTRELAY_CLIENT_URL, default http://localhost:8081)')
+    .option('--client-url <url>', 'client-server address, a path prefix is kept (env EVENTRELAY_CLIENT_URL, default http://localhost:8081)')
     .option('--limit <n>', 'exit after n events', positiveInt)
     .addHelpText('after', '\nToken: EVENTRELAY_TOKEN, else one minted from SUBSCRIBER_JWT_SECRET, else none (auth disabled).')
-    .action(async (channel: string, options: { since?: string; clientUrl?: string; limit?: number }) => {
-      code = await tailCommand(channel, options, deps);
-    });
+    .action(async (channel: string, options: { since?: string; clientUrl?: string; limit?: number }) => exit(await tailCommand(channel, options, deps)));
 
+const token: CommandDefinition = (program, deps) =>
   program
     .command('token')
     .description('mint a development subscriber JWT from SUBSCRIBER_JWT_SECRET')
@@ -45,6 +51,24 @@ export async function runCli(args: readonly string[], deps: CliDeps): Promise<Ex
     .option('--ttl <duration>', 'lifetime: 90s, 15m, 1h, 7d', '1h')
     .option('--sub <subject>', 'the sub claim')
     .action((options: { channels: string; ttl: string; sub?: string }) => tokenCommand(options, deps));
+
+/**
+ * Every subcommand, in the order `--help` lists them. The server-API
+ * commands (history, channels, presence, disconnect: PROTOCOL.md v1.1,
+ * "Server API") are added here, one definition each, like `publish`.
+ */
+const COMMANDS: readonly CommandDefinition[] = [publish, publishBatch, tail, token];
+
+/** Runs `eventrelay <args>` and resolves with the exit code; never calls process.exit. */
+export async function runCli(args: readonly string[], deps: CliDeps): Promise<ExitCodeValue> {
+  let code: ExitCodeValue = ExitCode.ok;
+  const program = new Command('eventrelay')
+    .description('Publish to, tail and mint tokens for an eventrelay stack.')
+    .version(CLI_VERSION, '-V, --version', 'print the version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void deps.stdout.write(s), writeErr: (s) => void deps.stderr.write(s) })
+    .showHelpAfterError('(run eventrelay --help for usage)');
+  for (const define of COMMANDS) define(program, deps, (c) => (code = c));
 
   try {
     await program.parseAsync([...args], { from: 'user' });

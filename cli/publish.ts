@@ -1,68 +1,80 @@
+import { assertChannelArgument } from './channel.js';
 import type { CliDeps } from './deps.js';
 import { DEFAULT_SOURCE_URL } from './deps.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { httpError } from './http-error.js';
+import { describeNetworkError } from './relay.js';
+import { endpoint, serverUrl } from './urls.js';
 
 export interface PublishOptions {
   sourceUrl?: string;
   idempotencyKey?: string;
 }
 
-/** `eventrelay publish <channel> <json | @file | ->`: POSTs one event, prints `{"channel","id"}`. */
+/** The source-server address of publish and publish-batch. */
+export function sourceUrl(value: string | undefined, deps: CliDeps): URL {
+  return serverUrl({ value, option: '--source-url', variable: 'EVENTRELAY_SOURCE_URL', fallback: DEFAULT_SOURCE_URL, protocols: ['http:', 'https:'] }, deps.env);
+}
+
+/**
+ * `eventrelay publish <channel> <json | @file | ->`: POSTs one event and
+ * prints `{"channel","id"}`; a retry that the server answered from its
+ * idempotency key prints `"replayed":true` and says so on stderr.
+ */
 export async function publishCommand(channel: string, input: string, options: PublishOptions, deps: CliDeps): Promise<void> {
-  const body = await readData(input, deps);
-  try {
-    JSON.parse(body);
-  } catch {
-    throw new CliError(`the event data is not valid JSON (${describe(input)}); quote it for your shell, e.g. '{"hello":"world"}'`, ExitCode.usage);
-  }
-  const base = options.sourceUrl ?? deps.env.EVENTRELAY_SOURCE_URL ?? DEFAULT_SOURCE_URL;
-  const url = new URL(`/v1/channels/${encodeURIComponent(channel)}/events`, base);
+  assertChannelArgument(channel);
+  const base = sourceUrl(options.sourceUrl, deps);
+  const body = await readJson(input, deps);
+  const url = endpoint(base, `/v1/channels/${encodeURIComponent(channel)}/events`);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const key = deps.env.EVENTRELAY_PUBLISHER_KEY;
-  // No key is fine against a local stack with auth disabled; the server says so otherwise.
-  if (key) headers.authorization = `Bearer ${key}`;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-  let response: Response;
-  try {
-    response = await deps.fetch(url, { method: 'POST', headers, body });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CliError(`cannot reach the source-server at ${url.origin} (${cause}); is it running (npm start), or set EVENTRELAY_SOURCE_URL`, ExitCode.failed);
-  }
+  const response = await post(url, headers, body, deps);
   const text = await response.text();
-  if (response.ok) {
-    deps.stdout.write(`${text.trim()}\n`);
+  if (!response.ok) throw httpError('publish', response.status, text, keyHint(response.status, deps));
+  if (response.headers.get('idempotent-replayed') === 'true') {
+    const result = JSON.parse(text) as Record<string, unknown>;
+    deps.stdout.write(`${JSON.stringify({ ...result, replayed: true })}\n`);
+    deps.stderr.write(`eventrelay: replayed: idempotency key "${options.idempotencyKey}" was already used on ${channel}; nothing new was stored, this is the first publish's id\n`);
     return;
   }
-  throw httpError(response.status, text, key === undefined);
+  deps.stdout.write(`${text.trim()}\n`);
 }
 
-function httpError(status: number, text: string, noKey: boolean): CliError {
-  let code = `http_${status}`;
-  let message = text.slice(0, 200);
+/** POSTs with the publisher key; a failure to connect names its cause (refused, DNS, TLS). */
+export async function post(url: URL, headers: Record<string, string>, body: string, deps: CliDeps): Promise<Response> {
+  const key = deps.env.EVENTRELAY_PUBLISHER_KEY;
+  // No key is fine against a local stack with auth disabled; the server says so otherwise.
+  const all = key ? { ...headers, authorization: `Bearer ${key}` } : headers;
   try {
-    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    code = parsed.error?.code ?? code;
-    message = parsed.error?.message ?? message;
-  } catch {
-    // Not one of our servers, or a proxy's error page: show its start.
+    return await deps.fetch(url, { method: 'POST', headers: all, body });
+  } catch (err) {
+    throw new CliError(
+      `cannot reach the source-server at ${url.origin}: ${describeNetworkError(err)}; is it running (npm start), or set --source-url / EVENTRELAY_SOURCE_URL`,
+      ExitCode.failed,
+    );
   }
-  const hint = status === 401 && noKey ? ' (set EVENTRELAY_PUBLISHER_KEY to one of the PUBLISHER_KEYS)' : '';
-  return new CliError(`publish failed: ${status} ${code}: ${message}${hint}`, status === 401 || status === 403 ? ExitCode.auth : ExitCode.failed);
 }
 
-async function readData(input: string, deps: CliDeps): Promise<string> {
-  if (input === '-') return deps.readStdin();
-  if (input.startsWith('@')) {
+export function keyHint(status: number, deps: CliDeps): string {
+  return status === 401 && !deps.env.EVENTRELAY_PUBLISHER_KEY ? ' (set EVENTRELAY_PUBLISHER_KEY to one of the PUBLISHER_KEYS)' : '';
+}
+
+/** The argument, a file (`@path`) or stdin (`-`), checked to be JSON before anything is sent. */
+export async function readJson(input: string, deps: CliDeps): Promise<string> {
+  let text = input;
+  if (input === '-') text = await deps.readStdin();
+  else if (input.startsWith('@')) {
     try {
-      return await deps.readFile(input.slice(1));
+      text = await deps.readFile(input.slice(1));
     } catch (err) {
       throw new CliError(`cannot read ${input.slice(1)}: ${(err as Error).message}`, ExitCode.usage);
     }
   }
-  return input;
-}
-
-function describe(input: string): string {
-  return input === '-' ? 'from stdin' : input.startsWith('@') ? `in ${input.slice(1)}` : 'in the argument';
+  try {
+    JSON.parse(text);
+  } catch {
+    const where = input === '-' ? 'from stdin' : input.startsWith('@') ? `in ${input.slice(1)}` : 'in the argument';
+    throw new CliError(`the event data is not valid JSON (${where}); quote it for your shell, e.g. '{"hello":"world"}'`, ExitCode.usage);
+  }
+  return text;
 }

@@ -1,12 +1,10 @@
-import { signSubscriberToken } from '../services/client-server/auth/jwt.js';
 import type { CliDeps } from './deps.js';
 import { parseDuration } from './duration.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { MIN_SECRET_LENGTH, signSubscriberToken } from './jwt.js';
 
 /** Channel patterns as PROTOCOL.md allows them in the `channels` claim: names plus `*`. */
 const PATTERN = /^[A-Za-z0-9_\-.:*]{1,128}$/;
-/** config.ts refuses shorter secrets; minting with one would give tokens no server accepts. */
-const MIN_SECRET_LENGTH = 32;
 
 export interface TokenOptions {
   channels: string;
@@ -31,7 +29,7 @@ export function tokenCommand(options: TokenOptions, deps: CliDeps): void {
 export function requireSecret(deps: CliDeps): string {
   const secret = deps.env.SUBSCRIBER_JWT_SECRET;
   if (!secret) {
-    throw new CliError('SUBSCRIBER_JWT_SECRET is not set: export the secret your client-server uses (at least 32 characters)', ExitCode.usage);
+    throw new CliError(`SUBSCRIBER_JWT_SECRET is not set: export the secret your client-server uses (at least ${MIN_SECRET_LENGTH} characters)`, ExitCode.usage);
   }
   if (secret.length < MIN_SECRET_LENGTH) {
     throw new CliError(`SUBSCRIBER_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters, like the client-server requires`, ExitCode.usage);

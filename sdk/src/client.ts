@@ -1,22 +1,24 @@
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
-import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from './transport.js';
+import { EventRelayError } from './errors.js';
+import { DEFAULT_PING_INTERVAL_MS, DEFAULT_PONG_TIMEOUT_MS, Heartbeat } from './heartbeat.js';
+import { PendingPublishes, type PublishOptions } from './pending-publishes.js';
+import { Reconnection } from './reconnection.js';
+import { Subscriptions, type SubscribeOptions } from './subscriptions.js';
+import { globalSocketFactory, OPEN, type SocketCloseInfo, type SocketFactory, type SocketLike } from './transport.js';
 import {
   CloseCodes,
   type ConnectionState,
+  type PresenceChange,
+  type PresenceSnapshot,
+  type PublishedInfo,
   type RelayErrorInfo,
   type RelayEvent,
   type ServerMessage,
   type StateChange,
   type SubscribedInfo,
 } from './types.js';
-
-/** PROTOCOL.md channel names; checked here so that a typo fails at the call, not in a server reply. */
-const CHANNEL_PATTERN = /^[A-Za-z0-9_\-.:]{1,128}$/;
-/** Most proxies drop a connection idle for 60 s; the server pings every 25 s, so 30 s of silence is suspicious. */
-export const DEFAULT_PING_INTERVAL_MS = 30_000;
-/** How long a ping may go unanswered before the connection is declared dead and replaced. */
-export const DEFAULT_PONG_TIMEOUT_MS = 10_000;
+import { socketUrl } from './url.js';
 
 export interface ConnectOptions {
   /** A subscriber JWT, sent as `?token=`. Omit when the server runs with AUTH_DISABLED. */
@@ -25,6 +27,7 @@ export interface ConnectOptions {
    * Fetches a fresh token: called before the first connection, after the
    * server closes with 4001 (expired or rejected token), and before a retry
    * that failed before opening (a browser cannot see an HTTP 401 at upgrade).
+   * A freshly fetched token that the server refuses too stops the client.
    */
   getToken?: () => string | Promise<string>;
   /** Reconnect timing; defaults: base 500 ms, max 30 s, full jitter. */
@@ -33,73 +36,46 @@ export interface ConnectOptions {
   pingIntervalMs?: number;
   /** Reconnect when nothing arrives this long after a ping. Default 10000. */
   pongTimeoutMs?: number;
-  /** Opens the WebSocket; default: the global `WebSocket`, else `ws`. Injected by tests. */
+  /** Opens the WebSocket; default: the runtime's WebSocket (the Node entry adds `ws` for Node 20). */
   socketFactory?: SocketFactory;
-}
-
-export interface SubscribeOptions {
-  /** Resume after this event id: every held event after it is delivered first, then live ones. */
-  since?: string;
-  /** Called on every `subscribed` reply, including after each reconnect; check `recovered`. */
-  onSubscribed?: (info: SubscribedInfo) => void;
-  /** Called when the server refuses the subscription (`forbidden`, `invalid_channel`, ...); it is then dropped. */
-  onError?: (error: RelayErrorInfo) => void;
 }
 
 export type ClientEvents = {
   state: (change: StateChange) => void;
   subscribed: (info: SubscribedInfo) => void;
+  presence: (change: PresenceChange) => void;
   error: (error: RelayErrorInfo) => void;
 };
 
-/** A local misuse of the client (bad channel name, duplicate subscribe, closed client). */
-export class EventRelayError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EventRelayError';
-  }
-}
-
-interface Subscription {
-  channel: string;
-  onEvent: (event: RelayEvent<never>) => void;
-  options: SubscribeOptions;
-  /** The newest id delivered (or the `since` given); what a reconnect resumes after. */
-  lastId?: string;
-  /** The `since` sent with the current subscribe. */
-  sentSince?: string;
-  everSubscribed: boolean;
-  live: boolean;
-}
-
-/** Codes with which the server refuses a subscribe for good; retrying cannot help. */
-const FATAL_SUBSCRIBE_CODES = new Set(['forbidden', 'invalid_channel', 'invalid_request']);
+/**
+ * 4xx refusals of the upgrade that are not final: 401 is a token problem
+ * (handled as close 4001), 408 and 429 pass. Other 4xx are final; 5xx (a
+ * draining or restarting server) are retried.
+ */
+const RETRYABLE_STATUSES = new Set([401, 408, 429]);
 
 export class EventRelayClient extends Emitter<ClientEvents> {
-  private readonly subs = new Map<string, Subscription>();
+  private readonly subs = new Subscriptions({
+    subscribed: (info) => this.emit('subscribed', info),
+    presence: (change) => this.emit('presence', change),
+    error: (error) => this.emit('error', error),
+  });
+  private readonly publishes = new PendingPublishes();
+  private readonly heartbeat: Heartbeat;
+  private readonly factory: SocketFactory;
   private socket?: SocketLike;
   private current: ConnectionState = 'connecting';
-  private attempt = 0;
-  private token?: string;
-  private needFreshToken: boolean;
+  private readonly retry: Reconnection;
   private stopped = false;
-  private retryTimer?: ReturnType<typeof setTimeout>;
-  private pingTimer?: ReturnType<typeof setInterval>;
-  private pongTimer?: ReturnType<typeof setTimeout>;
-  private lastMessageAt = 0;
-  private readonly factory: SocketFactory;
 
   constructor(
     private readonly url: string,
     private readonly options: ConnectOptions = {},
   ) {
     super();
-    this.token = options.token;
-    this.needFreshToken = options.getToken !== undefined && options.token === undefined;
-    this.factory = options.socketFactory ?? defaultSocketFactory;
+    this.retry = new Reconnection(options);
+    this.factory = options.socketFactory ?? globalSocketFactory;
+    this.heartbeat = new Heartbeat(options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, options.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS);
     // Deferred so that listeners attached right after connect() see every change.
     void Promise.resolve().then(() => this.open());
   }
@@ -110,9 +86,12 @@ export class EventRelayClient extends Emitter<ClientEvents> {
 
   /** Channels subscribed (or being subscribed) and the id each would resume after. */
   get positions(): Record<string, string | undefined> {
-    const out: Record<string, string | undefined> = {};
-    for (const sub of this.subs.values()) out[sub.channel] = sub.lastId;
-    return out;
+    return this.subs.positions();
+  }
+
+  /** The members of a channel subscribed with `presence: true`, as last synced and updated. */
+  presence(channel: string): PresenceSnapshot | undefined {
+    return this.subs.presence(channel);
   }
 
   /**
@@ -121,125 +100,155 @@ export class EventRelayClient extends Emitter<ClientEvents> {
    */
   subscribe<T = unknown>(channel: string, onEvent: (event: RelayEvent<T>) => void, options: SubscribeOptions = {}): () => void {
     if (this.stopped) throw new EventRelayError('closed', 'This client is closed; connect again.');
-    if (!CHANNEL_PATTERN.test(channel)) {
-      throw new EventRelayError('invalid_channel', `"${channel}" is not a channel name (1-128 of A-Z a-z 0-9 _ - . :).`);
-    }
-    if (this.subs.has(channel)) {
-      throw new EventRelayError('already_subscribed', `Already subscribed to "${channel}"; unsubscribe first.`);
-    }
-    const sub: Subscription = {
-      channel,
-      onEvent: onEvent as (event: RelayEvent<never>) => void,
-      options,
-      lastId: options.since,
-      everSubscribed: false,
-      live: false,
-    };
-    this.subs.set(channel, sub);
-    if (this.socket?.readyState === OPEN) this.sendSubscribe(sub);
+    const { frame, remove } = this.subs.add(channel, onEvent as (event: RelayEvent<never>) => void, options);
+    this.send(frame);
     return () => {
-      if (this.subs.get(channel) !== sub) return;
-      this.subs.delete(channel);
-      this.send({ type: 'unsubscribe', channel });
+      const unsubscribe = remove();
+      if (unsubscribe) this.send(unsubscribe);
     };
   }
 
-  /** Closes the connection and stops reconnecting. */
+  /**
+   * Publishes `data` to `channel` over this connection (PROTOCOL.md v1.1,
+   * the token needs a matching `publish` pattern). Resolves with the stored
+   * event's id; rejects with an EventRelayError carrying the server's code
+   * (`forbidden`, `payload_too_large`, `rate_limited`, ...). Sent once the
+   * connection is open; the connection need not be subscribed.
+   */
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishedInfo> {
+    if (this.stopped) throw new EventRelayError('closed', 'This client is closed; connect again.', { channel });
+    const { entry, promise } = this.publishes.add(channel, data, options);
+    if (this.socket?.readyState === OPEN) {
+      entry.sent = true;
+      this.socket.send(entry.frame);
+    }
+    return promise;
+  }
+
+  /** Closes the connection and stops reconnecting; publishes still waiting are rejected with `closed`. */
   close(): void {
     if (this.stopped) return;
+    this.stop({ code: 'closed', message: 'The client was closed before the server answered.' });
+    this.setState({ state: 'closed' });
+  }
+
+  private stop(error: RelayErrorInfo): void {
     this.stopped = true;
-    this.clearTimers();
-    clearTimeout(this.retryTimer);
+    this.heartbeat.stop();
+    this.retry.cancel();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
       socket.onclose = null;
       socket.close(1000, 'client closed');
     }
-    this.setState({ state: 'closed' });
+    this.publishes.rejectAll(error);
   }
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    if (this.options.getToken && this.needFreshToken) {
-      try {
-        this.token = await this.options.getToken();
-        this.needFreshToken = false;
-      } catch (err) {
-        this.emit('error', { code: 'unauthorized', message: `getToken failed: ${(err as Error)?.message ?? String(err)}` });
-        return this.scheduleReconnect(undefined);
-      }
+    let token: string | undefined;
+    try {
+      token = await this.retry.prepare();
+    } catch (err) {
+      const message = `getToken failed: ${(err as Error)?.message ?? String(err)}`;
+      this.emit('error', { code: 'unauthorized', message });
+      return this.scheduleReconnect({ reason: message });
     }
+    if (this.stopped) return;
     let socket: SocketLike;
     try {
-      socket = await this.factory(socketUrl(this.url, this.token));
+      socket = await this.factory(socketUrl(this.url, token));
     } catch (err) {
-      this.emit('error', { code: 'unavailable', message: `cannot open a WebSocket: ${(err as Error)?.message ?? String(err)}` });
-      return this.scheduleReconnect(undefined);
+      if (err instanceof EventRelayError) return this.fail({ code: err.code, message: err.message });
+      return this.scheduleReconnect({ reason: `cannot open a WebSocket: ${(err as Error)?.message ?? String(err)}` });
     }
     if (this.stopped) return socket.close(1000, 'client closed');
     this.socket = socket;
     let opened = false;
     socket.onopen = () => {
       opened = true;
-      this.lastMessageAt = Date.now();
       this.setState({ state: 'open' });
-      if (this.subs.size === 0) this.attempt = 0;
-      for (const sub of this.subs.values()) this.sendSubscribe(sub);
-      this.startPing(socket);
+      if (this.subs.size === 0) this.retry.attempt = 0;
+      for (const frame of this.subs.frames()) socket.send(frame);
+      for (const entry of this.publishes.unsent()) {
+        entry.sent = true;
+        socket.send(entry.frame);
+      }
+      this.heartbeat.start(socket, () => {
+        if (this.socket !== socket) return;
+        socket.onclose = null;
+        socket.close();
+        this.lost({ code: 1006, reason: 'no answer to a ping' }, true);
+      });
     };
     socket.onmessage = (ev) => {
-      this.lastMessageAt = Date.now();
+      this.heartbeat.touch();
       // A server that answers is healthy: the next loss starts from the shortest backoff again.
-      this.attempt = 0;
+      this.retry.attempt = 0;
       if (typeof ev.data === 'string') this.handle(ev.data);
-      else if (ev.data != null) this.handle(String(ev.data));
     };
     socket.onerror = () => {
       // Always followed by onclose, which decides what to do.
     };
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
-      this.lost(ev.code, opened);
+      this.lost(ev, opened);
     };
   }
 
-  private lost(code: number, opened: boolean): void {
+  private lost(ev: SocketCloseInfo, opened: boolean): void {
     this.socket = undefined;
-    this.clearTimers();
-    for (const sub of this.subs.values()) sub.live = false;
+    this.heartbeat.stop();
+    this.subs.disconnected();
+    this.publishes.connectionLost();
     if (this.stopped) return;
+    const { code, reason, status } = ev;
+    const closed = (errorCode: string, fallback: string): void => {
+      const error: RelayErrorInfo = { code: errorCode, message: reason || fallback, closeCode: code };
+      if (status !== undefined) error.status = status;
+      this.fail(error);
+    };
+    if (status !== undefined && status >= 400 && status < 500 && status !== 403 && !RETRYABLE_STATUSES.has(status)) {
+      // 404 (a wrong address or path prefix), 400, 426...: the same request will get the same answer.
+      return closed(ev.errorCode ?? `http_${status}`, `The server refused the WebSocket upgrade with HTTP ${status}.`);
+    }
     switch (code) {
       case CloseCodes.policyViolation:
-        return this.fail({ code: 'forbidden', message: 'The server refused this connection (policy violation); not reconnecting.', closeCode: code });
+        return closed(ev.errorCode ?? 'forbidden', 'The server refused this connection (close 1008, policy violation).');
       case CloseCodes.tooBig:
-        return this.fail({ code: 'payload_too_large', message: 'The server closed the connection: a frame was too big.', closeCode: code });
+        return closed('payload_too_large', 'The server closed the connection: a frame was too big (close 1009).');
+      case CloseCodes.disconnected:
+        return closed('disconnected', 'Disconnected by the operator (close 4003); not reconnecting.');
       case CloseCodes.unauthorized:
-        if (!this.options.getToken) {
-          return this.fail({ code: 'unauthorized', message: 'The token was rejected or expired; pass getToken to refresh it.', closeCode: code });
-        }
-        this.needFreshToken = true;
-        return this.scheduleReconnect(code);
+        if (!this.retry.canRefreshToken || (this.retry.tokenIsFresh && !opened)) return closed('unauthorized', 'The server rejected the token (close 4001).');
+        this.retry.refreshToken();
+        return this.scheduleReconnect(ev);
       default:
         // 1001 (drain), 4008 (slow consumer), 4029, 1006 (network): reconnect and resume.
-        if (!opened && this.options.getToken) this.needFreshToken = true;
-        return this.scheduleReconnect(code);
+        // A browser cannot see a 401 at the upgrade: a connection that never opened may have had its token refused.
+        if (!opened) this.retry.refreshToken();
+        return this.scheduleReconnect(ev);
     }
   }
 
-  private scheduleReconnect(closeCode: number | undefined): void {
+  private scheduleReconnect(ev: Partial<SocketCloseInfo>): void {
     if (this.stopped) return;
-    const delayMs = backoffDelay(this.attempt, this.options.backoff);
-    this.attempt++;
-    this.setState({ state: 'reconnecting', closeCode, delayMs, attempt: this.attempt });
-    // Not unref'd: a Node process tailing a channel should wait for the server to come back.
-    this.retryTimer = setTimeout(() => void this.open(), delayMs);
+    const { delayMs, attempt } = this.retry.schedule(() => void this.open());
+    const change: StateChange = { state: 'reconnecting', delayMs, attempt };
+    if (ev.code !== undefined) change.closeCode = ev.code;
+    if (ev.reason) change.reason = ev.reason;
+    if (ev.status !== undefined) change.status = ev.status;
+    this.setState(change);
   }
 
   private fail(error: RelayErrorInfo): void {
-    this.stopped = true;
+    this.stop(error);
     this.emit('error', error);
-    this.setState({ state: 'closed', closeCode: error.closeCode, error });
+    const change: StateChange = { state: 'closed', error };
+    if (error.closeCode !== undefined) change.closeCode = error.closeCode;
+    if (error.status !== undefined) change.status = error.status;
+    this.setState(change);
   }
 
   private handle(text: string): void {
@@ -250,98 +259,22 @@ export class EventRelayClient extends Emitter<ClientEvents> {
       return;
     }
     if (msg === null || typeof msg !== 'object') return;
-    switch (msg.type) {
-      case 'event': {
-        const sub = this.subs.get(msg.channel);
-        // Events still in flight after a local unsubscribe are dropped.
-        if (!sub) return;
-        sub.lastId = msg.id;
-        sub.onEvent({ channel: msg.channel, id: msg.id, data: msg.data as never, ts: msg.ts });
-        return;
-      }
-      case 'subscribed': {
-        const sub = this.subs.get(msg.channel);
-        if (!sub) return;
-        const info: SubscribedInfo = { channel: msg.channel, recovered: msg.recovered !== false, resumed: sub.everSubscribed };
-        if (sub.sentSince !== undefined) info.since = sub.sentSince;
-        sub.everSubscribed = true;
-        sub.live = true;
-        sub.options.onSubscribed?.(info);
-        this.emit('subscribed', info);
-        return;
-      }
-      case 'error': {
-        const info: RelayErrorInfo = { code: msg.code, message: msg.message };
-        if (msg.channel !== undefined) info.channel = msg.channel;
-        const sub = msg.channel === undefined ? undefined : this.subs.get(msg.channel);
-        if (sub && !sub.live && FATAL_SUBSCRIBE_CODES.has(msg.code)) {
-          this.subs.delete(sub.channel);
-          sub.options.onError?.(info);
-        }
-        this.emit('error', info);
-        return;
-      }
-      default:
-        return;
+    if (msg.type === 'published') {
+      this.publishes.published(msg);
+      return;
     }
+    // An error with a ref answers a publish: its promise reports it, and the channel's subscription is untouched.
+    if (msg.type === 'error' && typeof msg.ref === 'string' && this.publishes.refused(msg.ref, { code: msg.code, message: msg.message, channel: msg.channel })) return;
+    this.subs.handle(msg);
   }
 
-  private sendSubscribe(sub: Subscription): void {
-    sub.sentSince = sub.lastId;
-    this.send(sub.lastId === undefined ? { type: 'subscribe', channel: sub.channel } : { type: 'subscribe', channel: sub.channel, since: sub.lastId });
-  }
-
-  private send(message: object): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
-  }
-
-  private startPing(socket: SocketLike): void {
-    const interval = this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
-    if (interval <= 0) return;
-    const timeout = this.options.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS;
-    this.pingTimer = unref(
-      setInterval(() => {
-        if (Date.now() - this.lastMessageAt < interval || this.pongTimer) return;
-        const sentAt = Date.now();
-        this.send({ type: 'ping' });
-        this.pongTimer = unref(
-          setTimeout(() => {
-            this.pongTimer = undefined;
-            if (this.lastMessageAt >= sentAt || this.socket !== socket) return;
-            // A dead TCP connection may take minutes to report its close: replace it now.
-            socket.onclose = null;
-            socket.close();
-            this.lost(1006, true);
-          }, timeout),
-        );
-      }, interval),
-    );
-  }
-
-  private clearTimers(): void {
-    clearInterval(this.pingTimer);
-    clearTimeout(this.pongTimer);
-    this.pingTimer = undefined;
-    this.pongTimer = undefined;
+  /** Sends when open; otherwise the next open sends every subscription anyway. */
+  private send(frame: string | (() => string)): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(typeof frame === 'string' ? frame : frame());
   }
 
   private setState(change: StateChange): void {
     this.current = change.state;
     this.emit('state', change);
   }
-}
-
-/** `http(s)://host[:port]` or a full `ws(s)://.../v1/ws` URL, plus `?token=`. */
-export function socketUrl(base: string, token: string | undefined): string {
-  const url = new URL(base, (globalThis as { location?: { href: string } }).location?.href);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/ws';
-  if (token !== undefined) url.searchParams.set('token', token);
-  return url.toString();
-}
-
-function unref<T>(timer: T): T {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
 }

@@ -111,3 +111,24 @@ export function compactJson(text: string): string {
   }
   return out + text.slice(from);
 }
+
+/**
+ * Nesting deeper than this is refused (400 invalid_request) wherever a
+ * producer or client hands us data: Ruby's JSON parser stops at 100 levels by
+ * default and other subscribers' parsers at a few thousand, so deeper data
+ * would be stored and then break the subscribers it is meant for.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether `text` (already validated by JSON.parse) nests objects and arrays deeper than `limit`. */
+export function nestedDeeperThan(text: string, limit = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = skipString(text, i) - 1;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}

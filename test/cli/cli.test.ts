@@ -2,12 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildCli } from '../../sdk/build.js';
-import { signSubscriberToken, verifySubscriberToken } from '../../services/client-server/auth/jwt.js';
+import { buildCli } from '../../cli/build.js';
 import { freePort } from '../../tools/ports.js';
-import { startLocalStack } from '../support/local-stack.js';
-import type { Stack } from '../support/stack.js';
 import { runCli, startCli } from './run-cli.js';
+import { signSubscriberToken, startLocalStack, verifySubscriberToken, type Stack } from './stack.js';
 
 // Real processes (node dist/...): run `npm run build` first; `npm test` does. The CLI is rebuilt here.
 let stack: Stack;
@@ -72,10 +70,17 @@ describe('eventrelay publish', () => {
     expect(run.stderr).toMatch(/EVENTRELAY_PUBLISHER_KEY/);
   });
 
-  test('a server error code is printed and exits 1; --source-url overrides the environment', async () => {
-    const run = await runCli(['publish', 'bad channel!', '{}', '--source-url', stack.sourceUrl], { env: { ...env, EVENTRELAY_SOURCE_URL: 'http://127.0.0.1:1' } });
+  test('a server error code and message are printed and exit 1; --source-url overrides the environment', async () => {
+    // The client-server has no publish endpoint: a real server's coded 404.
+    const run = await runCli(['publish', 'cli-pub', '{}', '--source-url', stack.clientUrls[0]!], { env: { ...env, EVENTRELAY_SOURCE_URL: 'http://127.0.0.1:1' } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/400 invalid_channel/);
+    expect(run.stderr).toMatch(/publish failed: 404 not_found: \S/);
+  });
+
+  test('data over the size limit is refused by the server as an input error (413, exit 2)', async () => {
+    const run = await runCli(['publish', 'cli-pub', '-'], { env, input: JSON.stringify({ big: 'x'.repeat(70 * 1024) }) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/413 payload_too_large/);
   });
 
   test('an unreachable source-server exits 1 and says where it looked', async () => {

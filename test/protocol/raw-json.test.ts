@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { arrayItems, compactJson, objectMembers, valueStart } from '../../services/protocol/raw-json.js';
+import { MAX_JSON_DEPTH, arrayItems, compactJson, nestedDeeperThan, objectMembers, valueStart } from '../../services/protocol/raw-json.js';
 
 const slice = (text: string, [start, end]: readonly [number, number]) => text.slice(start, end);
 
@@ -35,5 +35,15 @@ describe('compactJson', () => {
   test('drops line breaks and the whitespace around them but keeps numbers and strings byte for byte', () => {
     expect(compactJson('{\n  "n": 12345678901234567890,\n  "s": "a  b\\n"\n}')).toBe('{"n":12345678901234567890,"s":"a  b\\n"}');
     expect(compactJson('[1.50]')).toBe('[1.50]');
+  });
+});
+
+describe('nestedDeeperThan', () => {
+  test('counts objects and arrays, not brackets inside strings', () => {
+    expect(nestedDeeperThan('[[[1]]]', 3)).toBe(false);
+    expect(nestedDeeperThan('[[[{"a":1}]]]', 3)).toBe(true);
+    expect(nestedDeeperThan('["[[[[[[", {"b":"{{{{"}]', 2)).toBe(false);
+    expect(nestedDeeperThan(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBe(false);
+    expect(nestedDeeperThan(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`)).toBe(true);
   });
 });

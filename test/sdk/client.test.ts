@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { connect, EventRelayError, socketUrl, type EventRelayClient, type RelayErrorInfo, type RelayEvent, type StateChange, type SubscribedInfo } from '../../sdk/src/index.js';
+import { connect, EventRelayError, socketUrl, streamUrl, type EventRelayClient, type RelayErrorInfo, type RelayEvent, type StateChange, type SubscribedInfo } from '../../sdk/src/index.js';
 import { FakeServer, tick } from './fake-socket.js';
 
 // Zero delays and no jitter: the tests follow the protocol steps, never the clock.
@@ -80,6 +80,13 @@ describe('connecting and subscribing', () => {
   test('http and https addresses become ws and wss on /v1/ws, with the token in the query', () => {
     expect(socketUrl('https://relay.example.com', 'a.b.c')).toBe('wss://relay.example.com/v1/ws?token=a.b.c');
     expect(socketUrl('ws://localhost:8081/v1/ws', undefined)).toBe('ws://localhost:8081/v1/ws');
+  });
+
+  test('a path prefix of the address is kept: /relay becomes /relay/v1/ws', () => {
+    expect(socketUrl('https://example.com/relay', undefined)).toBe('wss://example.com/relay/v1/ws');
+    expect(socketUrl('http://example.com/relay/', 't')).toBe('ws://example.com/relay/v1/ws?token=t');
+    expect(streamUrl('https://example.com/relay', ['a', 'b:c'], true)).toBe('https://example.com/relay/v1/sse?channels=a%2Cb%3Ac&presence=true');
+    expect(streamUrl('http://example.com/relay', ['news'], false)).toBe('http://example.com/relay/v1/sse/news');
   });
 });
 
@@ -183,14 +190,58 @@ describe('stopping', () => {
     expect(server.sockets).toHaveLength(1);
   });
 
-  test('close code 4001 without getToken stops and reports unauthorized', async () => {
+  test('close code 4001 without getToken stops and reports unauthorized with the server reason', async () => {
     const server = new FakeServer();
     const client = start(server, { token: 'expired' });
+    const errors: RelayErrorInfo[] = [];
+    client.on('error', (e) => errors.push(e));
     const socket = await server.attempt(0);
     socket.accept();
-    socket.drop(4001);
+    socket.drop(4001, { reason: 'token expired' });
     await tick();
     expect(client.state).toBe('closed');
+    expect(errors).toEqual([{ code: 'unauthorized', message: 'token expired', closeCode: 4001 }]);
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  test('close code 4003 (disconnected by the operator) stops for good with the reason, even with getToken', async () => {
+    const server = new FakeServer();
+    const client = start(server, { getToken: () => 'fresh' });
+    const closed = new Promise<StateChange>((resolve) => client.on('state', (s) => s.state === 'closed' && resolve(s)));
+    const socket = await server.attempt(0);
+    socket.accept();
+    socket.drop(4003, { reason: 'disconnected by operator' });
+    expect((await closed).error).toEqual({ code: 'disconnected', message: 'disconnected by operator', closeCode: 4003 });
+    await tick();
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  test('an upgrade refused with 404 stops with the status and the server code instead of retrying', async () => {
+    const server = new FakeServer();
+    const client = start(server);
+    const closed = new Promise<StateChange>((resolve) => client.on('state', (s) => s.state === 'closed' && resolve(s)));
+    (await server.attempt(0)).drop(1006, { status: 404, errorCode: 'not_found', reason: 'Route GET:/v1/ws not found' });
+    expect(await closed).toMatchObject({ status: 404, error: { code: 'not_found', message: 'Route GET:/v1/ws not found', status: 404 } });
+    await tick();
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  test('an upgrade refused with 503 (draining) is retried, and the state says why', async () => {
+    const server = new FakeServer();
+    const client = start(server);
+    const states: StateChange[] = [];
+    client.on('state', (s) => states.push(s));
+    (await server.attempt(0)).drop(1006, { status: 503, errorCode: 'unavailable', reason: 'Draining for shutdown' });
+    await server.attempt(1);
+    expect(states[0]).toMatchObject({ state: 'reconnecting', status: 503, reason: 'Draining for shutdown', attempt: 1 });
+  });
+
+  test('a token from getToken that the server refuses at once stops the client with the server reason', async () => {
+    const server = new FakeServer();
+    const client = start(server, { getToken: () => 'signed-with-the-wrong-secret' });
+    const closed = new Promise<StateChange>((resolve) => client.on('state', (s) => s.state === 'closed' && resolve(s)));
+    (await server.attempt(0)).drop(4001, { status: 401, reason: 'The subscriber token was rejected: bad token signature.' });
+    expect((await closed).error).toMatchObject({ code: 'unauthorized', message: 'The subscriber token was rejected: bad token signature.' });
     expect(server.sockets).toHaveLength(1);
   });
 

@@ -1,4 +1,4 @@
-import type { SocketFactory, SocketLike } from '../../sdk/src/index.js';
+import type { SocketCloseInfo, SocketFactory, SocketLike } from '../../sdk/src/index.js';
 
 /** A WebSocket whose server side the test plays by hand. */
 export class FakeSocket implements SocketLike {
@@ -7,7 +7,7 @@ export class FakeSocket implements SocketLike {
   closedByClient?: number;
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onclose: ((ev: SocketCloseInfo) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
 
   constructor(readonly url: string) {}
@@ -30,9 +30,10 @@ export class FakeSocket implements SocketLike {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
 
-  drop(code: number): void {
+  /** The server (or the network) ends the connection; `details` as a transport that sees them (ws) reports them. */
+  drop(code: number, details: Partial<SocketCloseInfo> = {}): void {
     this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
+    this.onclose?.({ code, reason: '', ...details });
   }
 
   get token(): string | null {

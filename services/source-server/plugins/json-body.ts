@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RelayError } from '../../protocol/errors.js';
-import { compactJson } from '../../protocol/raw-json.js';
+import { MAX_JSON_DEPTH, compactJson, nestedDeeperThan } from '../../protocol/raw-json.js';
 
 /**
  * Publish bodies are read as raw text and parsed by the routes, not by
@@ -40,5 +40,10 @@ export function parseJson(text: string): unknown {
  */
 export function eventDataText(text: string): string {
   parseJson(text);
+  if (nestedDeeperThan(text)) throw tooDeep();
   return compactJson(text);
+}
+
+export function tooDeep(index?: number): RelayError {
+  return new RelayError('invalid_request', `The JSON is nested deeper than ${MAX_JSON_DEPTH} levels.`, { index });
 }
