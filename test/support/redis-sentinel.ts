@@ -50,6 +50,12 @@ export interface RedisSentinelHandle {
    * Returns both ports and how long the promotion took (for reports, never for assertions).
    */
   killPrimary(): Promise<{ previous: number; current: number; failoverMs: number }>;
+  /**
+   * SENTINEL FAILOVER (graceful: the old primary stays up). Resolves when the old primary has been demoted to a
+   * replica of the new one and the deployment is healthy; the demotion waits for the sentinels' next INFO of the old
+   * primary, so this takes about 10 s.
+   */
+  failover(): Promise<{ previous: number; current: number }>;
   /** Sends the signal (default SIGKILL) to a data node or sentinel; waits for exit on SIGKILL/SIGTERM. */
   kill(port: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a killed data node or sentinel again and waits until the deployment is healthy. */
@@ -185,6 +191,19 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         return (await role(current)) === 'master';
       }, DEFAULT_HEALTHY_TIMEOUT_MS);
       return { previous, current, failoverMs: Date.now() - killedAt };
+    },
+    async failover() {
+      // A failover that just ended may still be reconfiguring replicas: the sentinel would answer INPROG.
+      await waitHealthy();
+      const previous = (await primary()).port;
+      await onSentinel(running(watchers)[0]!, 'SENTINEL', 'FAILOVER', name);
+      await waitUntil(`${previous} is demoted`, async () => {
+        const info = parseInfo(await onData(previous, 'INFO', 'replication'));
+        expectState(info.role === 'slave', `${previous} is still ${info.role}`);
+        return true;
+      }, DEFAULT_HEALTHY_TIMEOUT_MS);
+      await waitHealthy();
+      return { previous, current: (await primary()).port };
     },
     async kill(port, signal = 'SIGKILL') {
       await processOn(port).kill(signal);

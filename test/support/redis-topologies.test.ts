@@ -160,4 +160,11 @@ describe('a local Sentinel deployment', () => {
       client.disconnect();
     }
   });
+
+  test('a graceful failover demotes the primary to a replica of the promoted one', async () => {
+    const { previous, current } = await deployment.failover();
+    expect(current).not.toBe(previous);
+    expect(await deployment.role(current)).toBe('master');
+    expect(await deployment.role(previous)).toBe('replica');
+  });
 });
