@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
-import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
-import { startRedisSentinel, type RedisSentinelHandle } from './redis-sentinel.js';
-import { redisCommand } from './redis-process.js';
+import { startRedisCluster, type RedisClusterHandle } from '../../tools/redis-cluster.js';
+import { startRedisSentinel, type RedisSentinelHandle } from '../../tools/redis-sentinel.js';
+import { redisCommand } from '../../tools/redis-process.js';
 
 // The harnesses for issue #12, proven against real redis-server 7 processes and real ioredis clients.
 // Each suite shares one deployment; the tests run in order and each leaves it healthy for the next.

@@ -1,9 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 /**
  * The pieces the cluster and sentinel harnesses share: one redis-server (or sentinel) process that can be
@@ -32,18 +34,6 @@ export function assertRedis7Installed(): void {
   if (!(major >= MIN_REDIS_MAJOR)) throw new Error(`redis-server ${MIN_REDIS_MAJOR}.0 or newer is needed, found: ${probe.stdout.trim()}`);
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. (Same as the stack helpers' freePort; kept here so this folder stands alone.) */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, LOCALHOST, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `eventrelay-${prefix}-`));
