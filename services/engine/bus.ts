@@ -63,6 +63,12 @@ export interface BusHandler {
   onGap(channel: string): void;
   /** A presence transition of `channel` (presence.ts), delivered once per transition to each subscribed bus. */
   onPresence?(channel: string, change: PresenceChange): void;
+  /**
+   * The bus resubscribed `channel` after its connection was lost, and
+   * backfilled its events; presence transitions of the meantime are not
+   * replayed, so a handler that shows members re-reads them.
+   */
+  onResubscribed?(channel: string): void;
 }
 
 export interface BusHealth {

@@ -1,3 +1,5 @@
+import type { PresenceChange } from '../presence.js';
+
 /**
  * What travels on a channel's pub/sub topic: a small fixed header, then the
  * event's bytes, so that a subscriber decodes id and ts without parsing JSON
@@ -18,10 +20,33 @@ export interface DecodedBusMessage {
 }
 
 const VERSION = 0x31; // "1"
+const PRESENCE = 0x70; // "p"
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 /** `1 ` + the longest id (20 + 1 + 20 digits) + ts + length fields: no real header is longer. */
 const MAX_HEADER_BYTES = 80;
+
+/**
+ * A presence transition rides the same topic (presence-scripts.ts), so that
+ * one subscription per channel carries both: `p` then the change's JSON.
+ */
+export function isPresenceMessage(message: Buffer): boolean {
+  return message[0] === PRESENCE;
+}
+
+export function decodePresenceMessage(message: Buffer): PresenceChange | undefined {
+  try {
+    const value = JSON.parse(message.toString('utf8', 1)) as { type?: unknown; user?: unknown; info?: unknown };
+    if (typeof value.user !== 'string') return undefined;
+    if (value.type === 'leave') return { type: 'leave', user: value.user };
+    if (value.type === 'join' && value.info !== null && typeof value.info === 'object' && !Array.isArray(value.info)) {
+      return { type: 'join', user: value.user, info: value.info as Record<string, unknown> };
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The header as the publish script builds it; used by tests and by publishers outside Lua. */
 export function encodeBusMessage(id: string, ts: number, publisher: string, data: string): Buffer {

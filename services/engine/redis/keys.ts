@@ -41,3 +41,39 @@ export function outboxKey(channel: string): string {
  * channel's script (a Cluster script may only touch one slot).
  */
 export const OUTBOX_INDEX_KEY = 'er:webhooks:pending';
+
+/** Presence members by connection: field `<replica>|<connection>`, value `{"u":<user>,"i":<info>}`. */
+export function presenceMembersKey(channel: string): string {
+  return `${PREFIX}${channel}}:pm`;
+}
+
+/** Presence users: field user, value its number of connections in the channel (0 → the user left). */
+export function presenceUsersKey(channel: string): string {
+  return `${PREFIX}${channel}}:pu`;
+}
+
+/** Presence infos: field user, value the `info` JSON of its latest connection. */
+export function presenceInfoKey(channel: string): string {
+  return `${PREFIX}${channel}}:pi`;
+}
+
+/** Occupancy and counts: field replica id, value that replica's subscription count of the channel. */
+export function occupancyKey(channel: string): string {
+  return `${PREFIX}${channel}}:oc`;
+}
+
+/** Live replicas: a sorted set, score the Redis time (ms) of each one's last heartbeat. */
+export const REPLICAS_KEY = 'er:replicas';
+
+/** The channels a replica holds occupancy or presence in, so that its death can be cleaned up by another. */
+export function replicaChannelsKey(replica: string): string {
+  return `er:replica:{${replica}}:ch`;
+}
+
+/** Held by the replica that is cleaning up after a dead one, so that two do not race (they would agree anyway). */
+export function replicaSweepKey(replica: string): string {
+  return `er:replica:{${replica}}:sweep`;
+}
+
+/** Occupied channels by name (sorted set, score 0) for the server API's listing: a hint healed by each replica's reports. */
+export const CHANNEL_INDEX_KEY = 'er:channels';

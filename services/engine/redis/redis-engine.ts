@@ -1,21 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Control } from '../control.js';
 import { redactUrl } from '../../runtime/logger.js';
+import { Control } from '../control.js';
 import type { Engine, EngineDeps, EngineOptions } from '../engine.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
+import { RedisChannels } from './channels.js';
+import { RedisLiveness } from './liveness.js';
 import { redisClientOptions } from './options.js';
+import { RedisPresence } from './presence.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 
+/** A RedisEngine can also stop as a killed process would, for tests of what others then clean up. */
+export interface RedisEngine extends Engine {
+  readonly kind: 'redis';
+  /** Stops heartbeats and drops the connections without leaving or vacating anything. */
+  crash(): Promise<void>;
+}
+
 /**
  * The engine on one standalone Redis (REDIS_URL): a command connection shared
- * by the bus and the rate limiter, and, for a process that receives events,
- * a second connection for pub/sub. It creates them, so it closes them.
+ * by the bus, presence, occupancy and the rate limiter, and, for a process
+ * that receives events, a second connection for pub/sub. It creates them, so
+ * it closes them.
  */
-export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: string } }, options: EngineOptions): Engine {
+export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: string } }, options: EngineOptions): RedisEngine {
   const { config, logger, metrics } = deps;
   const log = logger.child({ component: 'redis' });
+  const replicaId = randomUUID();
   const redis = new Redis(config.redisUrl, { ...redisClientOptions(config), connectionName: 'eventrelay-commands' });
   const subscriber = options.subscribe ? redis.duplicate({ connectionName: 'eventrelay-pubsub' }) : undefined;
   for (const [role, connection] of [['commands', redis], ['pubsub', subscriber]] as const) {
@@ -23,35 +35,64 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     connection.on('error', (err: Error) => log.warn({ role, err: err.message }, 'redis connection error'));
     connection.on('ready', () => log.info({ role, url: redactUrl(config.redisUrl) }, 'redis connection ready'));
   }
+  const webhooks = config.webhookUrls.length > 0;
   const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
+  // Only client-servers hold presence and occupancy, but every replica sweeps up after dead ones.
+  // Its callbacks run only after its first heartbeat, when presence and channels below exist.
+  const liveness = new RedisLiveness({
+    redis,
+    replica: replicaId,
+    logger: log,
+    ttlMs: config.presenceTtlSeconds * 1000,
+    async expire(replica, channel) {
+      await presence.expireReplica(replica, channel);
+      await channels.expireReplica(replica, channel);
+    },
+    async revived() {
+      await channels.reassert();
+      await presence.reassert();
+    },
+  });
+  const registered = () => liveness.registered();
+  const presence = new RedisPresence({ redis, replica: replicaId, webhooks, now: deps.now, registered });
+  const channels = new RedisChannels({
+    redis,
+    replica: replicaId,
+    webhooks,
+    registered,
+    statsIntervalMs: config.statsIntervalSeconds * 1000,
+    now: deps.now,
+    onError: (err) => log.debug({ err }, 'subscriber counts not written; retrying at the next interval'),
+  });
   const control = new Control(bus, logger);
+  const disconnect = () => {
+    redis.disconnect();
+    subscriber?.disconnect();
+  };
   return {
     kind: 'redis',
-    replicaId: randomUUID(),
+    replicaId,
     bus,
+    presence,
+    channels,
     control,
-    // WIP (issue 10): the Redis presence and occupancy are being built (engine/redis/presence.ts, channels.ts).
-    presence: notYet('presence'),
-    channels: notYet('channels'),
     publishRateLimiter: config.publishRateLimit > 0 ? new RedisRateLimiter(redis, publishRateLimitOptions(config)) : undefined,
     health: () => bus.health(),
     async close() {
+      liveness.stop();
+      channels.close();
       await control.stop();
       await bus.close();
+      // The apps left and vacated everything before this; the last counts are written, then this replica is forgotten.
+      await channels.flush().catch(() => undefined);
+      await liveness.forget().catch(() => undefined);
       await Promise.allSettled([redis.quit(), subscriber?.quit()]);
-      redis.disconnect();
-      subscriber?.disconnect();
+      disconnect();
+    },
+    async crash() {
+      liveness.stop();
+      channels.close();
+      disconnect();
     },
   };
-}
-
-function notYet<T extends object>(what: string): T {
-  return new Proxy({} as T, {
-    get: (_target, prop) => {
-      if (prop === 'report') return () => {};
-      return async () => {
-        throw new Error(`Redis ${what} is not built yet`);
-      };
-    },
-  });
 }

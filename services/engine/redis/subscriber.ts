@@ -4,7 +4,7 @@ import { RelayError } from '../../protocol/errors.js';
 import { compareParsedIds, isEventId, parseEventId, type StreamPosition } from '../../protocol/event-id.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { BusEvent, BusHandler } from '../bus.js';
-import { decodeBusMessage } from './bus-message.js';
+import { decodeBusMessage, decodePresenceMessage, isPresenceMessage } from './bus-message.js';
 import { topicName } from './keys.js';
 import { entryToEvent, newestId, readStream, serverRunId } from './stream.js';
 
@@ -136,9 +136,24 @@ export class RedisSubscriber {
   private readonly onMessage = (topic: Buffer, message: Buffer): void => {
     const sub = this.byTopic.get(topic.toString());
     if (!sub) return; // a topic we just left; ioredis may still deliver a message or two
-    if (sub.held) sub.held.push(message);
+    // Presence transitions are not in the stream, so there is nothing to hold them back for.
+    if (isPresenceMessage(message)) this.deliverPresence(sub, message);
+    else if (sub.held) sub.held.push(message);
     else this.deliverMessage(sub, message);
   };
+
+  private deliverPresence(sub: Subscription, message: Buffer): void {
+    const change = decodePresenceMessage(message);
+    if (!change) {
+      this.logger.warn({ channel: sub.channel, bytes: message.length }, 'dropped a malformed presence message');
+      return;
+    }
+    try {
+      sub.handler.onPresence?.(sub.channel, change);
+    } catch (err) {
+      this.logger.error({ err, channel: sub.channel }, 'bus presence handler threw');
+    }
+  }
 
   /** Decodes a live bus message (bus-message.ts) and delivers it; malformed ones are logged and dropped, never thrown. */
   private deliverMessage(sub: Subscription, message: Buffer): void {
@@ -198,6 +213,12 @@ export class RedisSubscriber {
         const held = sub.held ?? [];
         sub.held = undefined;
         for (const message of held) this.deliverMessage(sub, message);
+        // Presence messages published while the connection was down are gone: the handler re-reads members.
+        try {
+          sub.handler.onResubscribed?.(sub.channel);
+        } catch (err) {
+          this.logger.error({ err, channel: sub.channel }, 'bus resubscribe handler threw');
+        }
       }
       this.runId = runId;
       this.recovering = false;

@@ -1,0 +1,38 @@
+import type { BusEvent, BusHandler } from '../../services/engine/bus.js';
+import type { Engine } from '../../services/engine/engine.js';
+import type { Transition } from '../../services/engine/outbox.js';
+import type { PresenceChange } from '../../services/engine/presence.js';
+import type { Config } from '../../services/runtime/config/schema.js';
+
+/** An engine that can also stop the way a killed process does. */
+export type Replica = Engine & { crash(): Promise<void> };
+
+/** Several replicas (client-servers) on one broker, and what the broker recorded for webhooks. */
+export interface ReplicaSet {
+  replicas: Replica[];
+  /** The transitions appended to `channel`'s webhook outbox, in order. */
+  outbox(channel: string): Promise<Transition[]>;
+  close(): Promise<void>;
+}
+
+export type ReplicaFactory = (count: number, overrides?: Partial<Config>) => Promise<ReplicaSet>;
+
+/** A BusHandler that records presence changes (and events) a replica's bus hands it. */
+export interface PresenceRecorder extends BusHandler {
+  changes: PresenceChange[];
+  events: BusEvent[];
+  resubscribed: number;
+}
+
+export function presenceRecorder(): PresenceRecorder {
+  const recorder: PresenceRecorder = {
+    changes: [],
+    events: [],
+    resubscribed: 0,
+    onEvent: (event) => void recorder.events.push(event),
+    onGap: () => {},
+    onPresence: (_channel, change) => void recorder.changes.push(change),
+    onResubscribed: () => void recorder.resubscribed++,
+  };
+  return recorder;
+}
