@@ -44,7 +44,7 @@ export interface BenchOptions {
 
 const FULL: Record<string, string> = {
   seconds: '10', rounds: '3', ramp: '25000,50000,100000,150000,200000,300000,400000', publishSeconds: '10',
-  coalescingSubscribers: '500', compressionSubscribers: '1000', compressionRate: '20000',
+  coalescingSubscribers: '500', compressionSubscribers: '1000', compressionRate: '10000',
   connections: '19000', connectionsWide: '50000', broadcasts: '10',
 };
 
@@ -64,17 +64,17 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--subscribers <n>', 'broadcast: WebSocket subscribers', '1000')
     .option('--channels <n>', 'broadcast: channels they spread over', '10')
     .option('--rate <n>', 'broadcast: deliveries per second of the fixed-rate runs', '25000')
-    .option('--rounds <n>', 'broadcast: fixed-rate rounds (targets alternate within each)', '2')
-    .option('--ramp <list>', 'broadcast: deliveries/s steps of the ramp; "" skips it', '25000,50000,100000')
+    .option('--rounds <n>', 'broadcast: fixed-rate rounds (targets alternate within each; the ramp repeats the rate once more)', '1')
+    .option('--ramp <list>', 'broadcast: deliveries/s steps of the ramp (the fixed rate is its first step); "" skips it', '50000,100000')
     .option('--idle <n>', 'broadcast: idle connections for RSS per connection (the connections section measures more); 0 skips', '0')
     .option('--data-bytes <n>', 'broadcast: event data size', '100')
     .option('--no-profile', 'broadcast: skip the CPU profile of the eventrelay client-server')
-    .option('--publish-seconds <n>', 'publish: seconds per run', '4')
+    .option('--publish-seconds <n>', 'publish: seconds per run', '3')
     .option('--publish-rate <n>', 'publish: the moderate fixed rate, events/s', '250')
     .option('--coalescing-subscribers <n>', 'coalescing: sockets, each holding 20 channels at ~200 events/s', '200')
     .option('--write-delays <list>', 'coalescing: WRITE_DELAY_MS values for eventrelay', '0,20')
     .option('--compression-subscribers <n>', 'compression: sockets', '500')
-    .option('--compression-rate <n>', 'compression: deliveries per second', '10000')
+    .option('--compression-rate <n>', 'compression: deliveries per second (per-socket deflate must keep up)', '5000')
     .option('--compression-bytes <n>', 'compression: event data size (an order object)', '1024')
     .option('--connections <n>', 'connections: subscribers on one subscriber-side process, every target; 0 skips', '2000')
     .option('--connections-wide <n>', 'connections: subscribers spread over --wide-servers processes (eventrelay, floor); 0 skips', '3000')

@@ -70,7 +70,7 @@ function projection(r: ConnectionsResult): string[] {
       `One client-server process is capped by its open files (${kfmt(OPEN_FILES_LIMIT)} here, so ~${kfmt(capByFiles)} connections), which then take ~${fmt(podRss / 2 ** 20, 0)} MiB of RSS; ` +
       `1M connections need ${kfmt(pods)} such pods, ~${fmt((pods * podRss) / 2 ** 30, 1)} GiB of RSS in all, and Redis sends each event once per pod (${kfmt(pods)} pub/sub deliveries, not 1M). ` +
       `A broadcast reaches a pod's last subscriber in ~${fmt(lastMs, 0)} ms here at ${kfmt(perProcess)} per process, and pods fan out in parallel; ` +
-      `after a deployment-wide restart each pod takes ~${fmt(reconnectSeconds, 0)} s to take its ~${kfmt(capByFiles)} connections back at the measured rate (${kfmt(r.connectPerSecond / r.servers)}/s per process, with the load generator on the same 2 cores). ` +
+      `after a deployment-wide restart each pod takes its ~${kfmt(capByFiles)} connections back in ~${fmt(reconnectSeconds, 0)} s at the rate measured here (${kfmt(r.connectPerSecond / r.servers)}/s per client-server; a lower bound of the real rate, as the load generators took most of the 2 shared cores). ` +
       'Where a pod may hold more open files, memory is the next limit: divide the pod\'s memory budget less the base by the per-connection figure. Projections assume idle connections; per-delivery CPU (the broadcast section) decides how many of them can be busy.',
   ];
 }
