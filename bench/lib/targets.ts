@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+// The bench's only import from services/: keep it the only one, so that a move of services/ is one edit here.
 import { signSubscriberToken } from '../../services/client-server/auth/jwt.js';
 import { freePort } from '../../tools/ports.js';
 import type { Target } from './ipc.js';
+import type { RedisDeployment } from './redis-topology.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const PUBLISHER_KEY = 'bench-publisher-key-0123456789';
@@ -15,10 +16,15 @@ export interface RunningTarget {
   kind: Target;
   /** The relay's own processes (publishing side and subscriber side), for CPU accounting. */
   relayPids: number[];
-  /** The process that holds the subscriber connections, for RSS per connection. */
-  subscriberPid: number;
-  /** ws:// for eventrelay and the floor, http:// for Socket.IO. */
-  subscribeUrl: string;
+  /** The publishing process (source-server, or the peer's publisher). */
+  publisherPid: number;
+  /** The processes that hold the subscriber connections (client-servers), for RSS per connection. */
+  subscriberPids: number[];
+  /** One per subscriber-side process: ws:// for eventrelay and the floor, http:// for Socket.IO. */
+  subscribeUrls: string[];
+  /** Prometheus endpoints of eventrelay's client-servers (none for the peers). */
+  metricsUrls: string[];
+  redisPids: number[];
   publishUrl: string;
   token?: string;
   key?: string;
@@ -26,7 +32,16 @@ export interface RunningTarget {
 }
 
 export interface StartOptions {
-  redisUrl: string;
+  redis: RedisDeployment;
+  /** Subscriber-side processes (client-servers, or the peer's servers), each on its own port. Default 1. */
+  servers?: number;
+  /**
+   * Extra environment for eventrelay's processes (WRITE_DELAY_MS, WS_COMPRESSION, …). Passed as
+   * is: a build that does not know a variable ignores it, and the figures then show the baseline.
+   */
+  env?: Record<string, string>;
+  /** The peers' compression: the floor's ws perMessageDeflate per socket, Socket.IO's perMessageDeflate. */
+  peerDeflate?: boolean;
   /** Directory for `node --cpu-prof` profiles of the relay processes; none when undefined. */
   profileDir?: string;
 }
@@ -97,60 +112,52 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
 }
 
 export async function startTarget(kind: Target, options: StartOptions): Promise<RunningTarget> {
-  const [pubPort, subPort] = [await freePort(), await freePort()];
+  const servers = options.servers ?? 1;
+  const pubPort = await freePort();
+  const subPorts: number[] = [];
+  for (let i = 0; i < servers; i++) subPorts.push(await freePort());
   const host = '127.0.0.1';
-  let children: ChildProcess[];
+  let publisher: ChildProcess;
+  let subscribers: ChildProcess[];
   if (kind === 'eventrelay') {
     const env = {
-      REDIS_URL: options.redisUrl,
+      ...options.redis.env,
       HOST: host,
       SOURCE_PORT: String(pubPort),
-      CLIENT_PORT: String(subPort),
       LOG_LEVEL: 'warn',
       PUBLISHER_KEYS: PUBLISHER_KEY,
       SUBSCRIBER_JWT_SECRET: JWT_SECRET,
       DRAIN_WINDOW_SECONDS: '0',
       NODE_ENV: 'production',
-      // Every bench client comes from 127.0.0.1: the per-IP limit would cap the load, not measure it.
+      // Every bench client comes from 127.0.0.x: the per-IP limit would cap the load, not measure it.
       MAX_CONNECTIONS_PER_IP: '0',
+      // The section's knobs (WRITE_DELAY_MS, WS_COMPRESSION, …), passed whether or not this build reads them.
+      ...options.env,
     };
-    children = [
-      spawnNode('dist/services/source-server/main.js', env, options, false),
-      spawnNode('dist/services/client-server/main.js', env, options, false),
-    ];
+    publisher = spawnNode('dist/services/source-server/main.js', env, options, false);
+    subscribers = subPorts.map((port) => spawnNode('dist/services/client-server/main.js', { ...env, CLIENT_PORT: String(port) }, options, false));
     await waitHttp(`http://${host}:${pubPort}/readyz`, 200);
-    await waitHttp(`http://${host}:${subPort}/readyz`, 200);
+    for (const port of subPorts) await waitHttp(`http://${host}:${port}/readyz`, 200);
   } else {
     const peer = kind === 'floor' ? 'floor' : 'socketio';
-    children = [
-      spawnNode(`bench/peers/${peer}-publisher.ts`, { REDIS_URL: options.redisUrl, PORT: String(pubPort) }, options, true),
-      spawnNode(`bench/peers/${peer}-server.ts`, { REDIS_URL: options.redisUrl, PORT: String(subPort) }, options, true),
-    ];
+    const env = { REDIS_URL: options.redis.url, PEER_DEFLATE: options.peerDeflate ? 'on' : 'off' };
+    publisher = spawnNode(`bench/peers/${peer}-publisher.ts`, { ...env, PORT: String(pubPort) }, options, true);
+    subscribers = subPorts.map((port) => spawnNode(`bench/peers/${peer}-server.ts`, { ...env, PORT: String(port) }, options, true));
     await waitHttp(`http://${host}:${pubPort}/`);
-    await waitHttp(`http://${host}:${subPort}/`);
+    for (const port of subPorts) await waitHttp(`http://${host}:${port}/`);
   }
+  const children = [publisher, ...subscribers];
   return {
     kind,
     relayPids: children.map((c) => c.pid!),
-    subscriberPid: children[1]!.pid!,
+    publisherPid: publisher.pid!,
+    subscriberPids: subscribers.map((c) => c.pid!),
     publishUrl: `http://${host}:${pubPort}`,
-    subscribeUrl: kind === 'socketio' ? `http://${host}:${subPort}` : `ws://${host}:${subPort}`,
+    subscribeUrls: subPorts.map((port) => (kind === 'socketio' ? `http://${host}:${port}` : `ws://${host}:${port}`)),
+    metricsUrls: kind === 'eventrelay' ? subPorts.map((port) => `http://${host}:${port}/metrics`) : [],
+    redisPids: options.redis.pids,
     token: kind === 'eventrelay' ? signSubscriberToken(JWT_SECRET, { channels: ['bench-*'] }) : undefined,
     key: kind === 'eventrelay' ? PUBLISHER_KEY : undefined,
     stop: () => stopAll(children),
   };
-}
-
-/** The pid of the redis-server listening on `port` (it names its port in its process title). */
-export function redisPid(port: number): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.startsWith('redis-server') && cmdline.includes(`:${port}`)) return Number(entry);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return undefined;
 }

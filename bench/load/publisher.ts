@@ -5,6 +5,7 @@
 // while a channel is busy queue here and are stamped when actually sent.
 import { Agent, request } from 'node:http';
 import type { PublisherJob, PublisherResult } from '../lib/ipc.js';
+import { eventData } from '../lib/payload.js';
 
 /** The scheduler's tick; events due within one tick leave together. */
 const TICK_MS = 2;
@@ -16,7 +17,6 @@ const now = () => performance.timeOrigin + performance.now();
 const seq = new Array<number>(job.channels).fill(0);
 const due = new Array<number>(job.channels).fill(0);
 const busy = new Array<boolean>(job.channels).fill(false);
-const padding = 'x'.repeat(Math.max(0, job.dataBytes - '{"s":1000000,"t":1732450000000.123,"p":""}'.length));
 let sent = 0;
 let failed = 0;
 let acceptedInWindow = 0;
@@ -32,8 +32,8 @@ function pump(c: number): void {
   busy[c] = true;
   const channel = `bench-${c}`;
   const next = seq[c]! + 1;
-  const body = `{"s":${next},"t":${now().toFixed(3)},"p":"${padding}"}`;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(body.length) };
+  const body = eventData(job.payload, next, now(), job.dataBytes);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
   if (job.key) headers.authorization = `Bearer ${job.key}`;
   const req = request({ host: target.hostname, port: target.port, method: 'POST', path: path(channel), headers, agent }, (res) => {
     res.resume();
@@ -95,6 +95,7 @@ function finish(): void {
       expected,
       sent,
       failed,
+      acceptedInWindow,
       achievedRate: acceptedInWindow / job.seconds,
       cpuMicros: cpu.user + cpu.system,
     };

@@ -2,6 +2,8 @@
 // forwarded as is (serialized once, by the publisher) to every socket of its
 // channel with one `send` per socket. No auth, no history, no ordering checks:
 // the least work a Redis-backed relay can do, which is what makes it a floor.
+// PEER_DEFLATE=on turns on ws's own perMessageDeflate: each socket compresses
+// each message itself (one zlib stream per socket), the usual way to compress.
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -18,17 +20,29 @@ sub.on('messageBuffer', (topic: Buffer, message: Buffer) => {
 });
 
 const server = createServer((_req, res) => res.writeHead(404).end());
-const wss = new WebSocketServer({ server, perMessageDeflate: false });
-wss.on('connection', (socket, request) => {
-  const channel = new URL(request.url ?? '/', 'http://x').searchParams.get('channel') ?? 'none';
+// ws's defaults otherwise (threshold 1024 bytes); a client's no_context_takeover offer is accepted.
+const wss = new WebSocketServer({ server, perMessageDeflate: process.env.PEER_DEFLATE === 'on' });
+/** Channels whose Redis SUBSCRIBE is under way or done. */
+const subscribing = new Map<string, Promise<unknown>>();
+
+function join(channel: string, socket: WebSocket): Promise<unknown> {
   let set = channels.get(channel);
-  const ready = set ? Promise.resolve() : sub.subscribe(channel).then(() => undefined);
   if (!set) channels.set(channel, (set = new Set()));
   set.add(socket);
-  socket.on('close', () => set.delete(socket));
+  let ready = subscribing.get(channel);
+  if (!ready) subscribing.set(channel, (ready = sub.subscribe(channel)));
+  return ready;
+}
+
+wss.on('connection', (socket, request) => {
+  // `?channels=a,b,c`: the channels this socket holds, all at once.
+  const names = (new URL(request.url ?? '/', 'http://x').searchParams.get('channels') ?? 'none').split(',');
+  socket.on('close', () => {
+    for (const name of names) channels.get(name)?.delete(socket);
+  });
   socket.on('error', () => {});
-  // Same contract as eventrelay's `subscribed`: live from the moment the client hears this.
-  void ready.then(() => socket.send('{"type":"subscribed"}'));
+  // Same contract as eventrelay's `subscribed`: live from the moment the client hears it, one per channel.
+  for (const name of names) void join(name, socket).then(() => socket.send(`{"type":"subscribed","channel":"${name}"}`));
 });
 server.listen(port, '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
