@@ -1,4 +1,4 @@
-import type { BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { EventRelayError } from './errors.js';
 import { DEFAULT_PING_INTERVAL_MS, DEFAULT_PONG_TIMEOUT_MS, Heartbeat } from './heartbeat.js';
@@ -59,6 +59,15 @@ export class EventRelayClient extends Emitter<ClientEvents> {
     subscribed: (info) => this.emit('subscribed', info),
     presence: (change) => this.emit('presence', change),
     error: (error) => this.emit('error', error),
+    retry: (_channel, attempt, frame) => {
+      const socket = this.socket;
+      const timer = setTimeout(() => {
+        const text = frame();
+        // A reconnect meanwhile resends every subscribe itself.
+        if (text !== undefined && this.socket === socket) this.send(text);
+      }, backoffDelay(attempt, this.options.backoff));
+      (timer as { unref?: () => void }).unref?.();
+    },
   });
   private readonly publishes = new PendingPublishes();
   private readonly heartbeat: Heartbeat;

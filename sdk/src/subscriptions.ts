@@ -21,6 +21,12 @@ export interface SubscriptionSink {
   subscribed(info: SubscribedInfo): void;
   presence(change: PresenceChange): void;
   error(error: RelayErrorInfo): void;
+  /**
+   * The server could not subscribe `channel` right now (`unavailable`, e.g. a
+   * client-server whose Redis connection is not back yet, or `rate_limited`):
+   * send `frame()` again after `attempt`'s backoff, unless the subscription is gone.
+   */
+  retry(channel: string, attempt: number, frame: () => string | undefined): void;
 }
 
 interface Subscription {
@@ -33,11 +39,15 @@ interface Subscription {
   sentSince?: string;
   everSubscribed: boolean;
   live: boolean;
+  /** Transient refusals in a row since the last `subscribed` (the retry's backoff attempt). */
+  refusals: number;
   roster?: PresenceRoster;
 }
 
 /** Codes with which the server refuses a subscribe for good; retrying cannot help. */
 const FATAL_SUBSCRIBE_CODES = new Set(['forbidden', 'invalid_channel', 'invalid_request']);
+/** Codes of a subscribe the server could not serve right now; the same subscribe later may succeed. */
+const TRANSIENT_SUBSCRIBE_CODES = new Set(['unavailable', 'rate_limited']);
 
 /** A connection's channels: what to (re)send on open, and the channel messages the server answers with. */
 export class Subscriptions {
@@ -65,7 +75,7 @@ export class Subscriptions {
     if (this.subs.has(channel)) {
       throw new EventRelayError('already_subscribed', `Already subscribed to "${channel}"; unsubscribe first.`, { channel });
     }
-    const sub: Subscription = { channel, onEvent, options, lastId: options.since, everSubscribed: false, live: false };
+    const sub: Subscription = { channel, onEvent, options, lastId: options.since, everSubscribed: false, live: false, refusals: 0 };
     if (options.presence) sub.roster = new PresenceRoster(channel);
     this.subs.set(channel, sub);
     return {
@@ -115,6 +125,8 @@ export class Subscriptions {
         if (sub && !sub.live && FATAL_SUBSCRIBE_CODES.has(msg.code)) {
           this.subs.delete(sub.channel);
           sub.options.onError?.(info);
+        } else if (sub && !sub.live && TRANSIENT_SUBSCRIBE_CODES.has(msg.code)) {
+          this.sink.retry(sub.channel, sub.refusals++, () => (this.subs.get(sub.channel) === sub && !sub.live ? this.subscribeFrame(sub) : undefined));
         }
         this.sink.error(info);
         return true;
@@ -131,6 +143,7 @@ export class Subscriptions {
     if (sub.sentSince !== undefined) info.since = sub.sentSince;
     sub.everSubscribed = true;
     sub.live = true;
+    sub.refusals = 0;
     const sync = sub.roster?.sync(msg.presence);
     if (sync) info.presence = sync.presence;
     sub.options.onSubscribed?.(info);

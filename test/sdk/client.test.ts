@@ -77,6 +77,39 @@ describe('connecting and subscribing', () => {
     expect(client.positions).toEqual({});
   });
 
+  test('a subscribe the server cannot serve right now (unavailable) is sent again after a backoff, with its since, until subscribed', async () => {
+    const server = new FakeServer();
+    const client = start(server);
+    const subscribed: SubscribedInfo[] = [];
+    client.subscribe('news', () => {}, { since: '7-0', onSubscribed: (info) => subscribed.push(info) });
+    const socket = await server.attempt(0);
+    socket.accept();
+    socket.reply({ type: 'error', code: 'unavailable', message: 'Redis is not back yet', channel: 'news' });
+    await new Promise((r) => setTimeout(r, 20));
+    socket.reply({ type: 'error', code: 'unavailable', message: 'still not', channel: 'news' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.sent).toEqual([
+      { type: 'subscribe', channel: 'news', since: '7-0' },
+      { type: 'subscribe', channel: 'news', since: '7-0' },
+      { type: 'subscribe', channel: 'news', since: '7-0' },
+    ]);
+    socket.reply({ type: 'subscribed', channel: 'news', recovered: true });
+    expect(subscribed).toHaveLength(1);
+    expect(client.positions).toEqual({ news: '7-0' });
+  });
+
+  test('an unsubscribe while a refused subscribe waits for its retry cancels the retry', async () => {
+    const server = new FakeServer();
+    const client = start(server);
+    const unsubscribe = client.subscribe('news', () => {});
+    const socket = await server.attempt(0);
+    socket.accept();
+    socket.reply({ type: 'error', code: 'unavailable', message: 'later', channel: 'news' });
+    unsubscribe();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.sent).toEqual([{ type: 'subscribe', channel: 'news' }, { type: 'unsubscribe', channel: 'news' }]);
+  });
+
   test('http and https addresses become ws and wss on /v1/ws, with the token in the query', () => {
     expect(socketUrl('https://relay.example.com', 'a.b.c')).toBe('wss://relay.example.com/v1/ws?token=a.b.c');
     expect(socketUrl('ws://localhost:8081/v1/ws', undefined)).toBe('ws://localhost:8081/v1/ws');
