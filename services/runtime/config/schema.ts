@@ -101,7 +101,7 @@ export const CONFIG_FIELDS = {
   }),
   publisherKeysFile: text('PUBLISHER_KEYS_FILE', { doc: 'a file of keys, one per line (`#` comments), added to `PUBLISHER_KEYS`' }),
   subscriberJwtSecret: text('SUBSCRIBER_JWT_SECRET', {
-    doc: `HS256 secret (≥ ${MIN_JWT_SECRET_LENGTH} characters) for subscriber tokens; the client-server needs it`,
+    doc: `HS256 secret (≥ ${MIN_JWT_SECRET_LENGTH} characters) for subscriber tokens; the client-server needs it, \`SUBSCRIBER_JWKS_URL\` or \`SUBSCRIBER_JWT_PUBLIC_KEY_FILE\``,
     check: (v) => (v.length >= MIN_JWT_SECRET_LENGTH ? undefined : `must be at least ${MIN_JWT_SECRET_LENGTH} characters (HS256 needs a 256-bit secret)`),
   }),
   authDisabled: bool('AUTH_DISABLED', {
