@@ -41,3 +41,25 @@ export function outboxKey(channel: string): string {
  * channel's script (a Cluster script may only touch one slot).
  */
 export const OUTBOX_INDEX_KEY = 'er:webhooks:pending';
+
+/** The webhook lease of the channel: which dispatcher delivers its outbox now (a string, with an expiry). */
+export function outboxLeaseKey(channel: string): string {
+  return `${PREFIX}${channel}}:wl`;
+}
+
+/** Delivery state of the channel's outbox: per webhook URL a cursor and its batch in flight (scripts/webhook-scripts.ts). */
+export function outboxStateKey(channel: string): string {
+  return `${PREFIX}${channel}}:wd`;
+}
+
+/** Every outbox, as a SCAN pattern (the repair that finds outboxes off the work list). */
+export const OUTBOX_SCAN_PATTERN = `${PREFIX}*}:w`;
+
+/** The channel of an outbox key, or undefined for any other key. */
+export function channelOfOutboxKey(key: string): string | undefined {
+  const end = key.indexOf('}');
+  return key.startsWith(PREFIX) && end > PREFIX.length && key.slice(end) === '}:w' ? key.slice(PREFIX.length, end) : undefined;
+}
+
+/** Held by the replica that runs the outbox repair this interval, so that one SCAN serves the whole deployment. */
+export const OUTBOX_REPAIR_KEY = 'er:webhooks:repair';

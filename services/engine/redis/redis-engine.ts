@@ -7,6 +7,8 @@ import { publishRateLimitOptions } from '../rate-limiter.js';
 import { redisClientOptions } from './options.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisRateLimiter } from './rate-limiter.js';
+import { startWebhooks } from '../webhooks/dispatcher.js';
+import { RedisOutboxStore } from './webhook-outbox.js';
 
 /**
  * The engine on one standalone Redis (REDIS_URL): a command connection shared
@@ -25,6 +27,7 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
   }
   const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
   const control = new Control(bus, logger);
+  const webhooks = startWebhooks({ config, logger, metrics }, () => new RedisOutboxStore(redis));
   return {
     kind: 'redis',
     replicaId: randomUUID(),
@@ -36,6 +39,7 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     publishRateLimiter: config.publishRateLimit > 0 ? new RedisRateLimiter(redis, publishRateLimitOptions(config)) : undefined,
     health: () => bus.health(),
     async close() {
+      await webhooks?.close();
       await control.stop();
       await bus.close();
       await Promise.allSettled([redis.quit(), subscriber?.quit()]);
