@@ -5,7 +5,7 @@ import type { OutboxStore } from '../../services/engine/webhooks/outbox-store.js
 import type { WebhookTiming } from '../../services/engine/webhooks/timing.js';
 import { Metrics } from '../../services/runtime/metrics.js';
 import { eventually, freshChannel, sinkLogger } from '../support/recorder.js';
-import { startWebhookReceiver, type WebhookEvent, type WebhookReceiver } from '../support/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookEvent } from '../support/webhook-receiver.js';
 
 export const WEBHOOK_SECRET = 'webhook-secret-webhook-secret-0123456789';
 
