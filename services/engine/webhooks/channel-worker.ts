@@ -61,7 +61,11 @@ export class ChannelWorker {
     try {
       for (;;) {
         await this.hold();
-        const waits = await Promise.all(this.ctx.receivers.map((r) => this.drain(r)));
+        // Every receiver's stream ends before anything else happens, even when one failed: none may outlive the lease.
+        const settled = await Promise.allSettled(this.ctx.receivers.map((r) => this.drain(r)));
+        const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (failure) throw failure.reason;
+        const waits = (settled as PromiseFulfilledResult<number | undefined>[]).map((s) => s.value);
         this.stopRenewal();
         if (this.lost) return;
         if (signal.aborted) {
