@@ -206,7 +206,7 @@ export const CONFIG_FIELDS = {
   }),
   webhookGiveUpSeconds: int('WEBHOOK_GIVE_UP_SECONDS', {
     default: DEFAULT_WEBHOOK_GIVE_UP_SECONDS, min: 1, max: 30 * 86400,
-    doc: 'a webhook still failing this long after its first attempt is given up (logged as an error, counted, the next one goes on); PROTOCOL.md promises at least an hour (3600), shorter is for tests',
+    doc: 'a webhook still failing this long after it was made (its body\'s `time`) is given up (logged as an error, counted, the next one goes on); PROTOCOL.md promises at least an hour (3600), shorter is for tests',
   }),
   subscriberJwksUrl: text('SUBSCRIBER_JWKS_URL', {
     doc: 'a JWKS document of public keys for RS256 / ES256 / EdDSA subscriber tokens (fetched at start and refreshed; the token\'s `kid` picks the key)',
