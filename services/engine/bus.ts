@@ -63,6 +63,14 @@ export interface BusHandler {
   onGap(channel: string): void;
   /** A presence transition of `channel` (presence.ts), delivered once per transition to each subscribed bus. */
   onPresence?(channel: string, change: PresenceChange): void;
+  /**
+   * Live delivery of `channel` was interrupted (the bus reconnected) and has
+   * caught up: every held event after the last one delivered was backfilled
+   * (or `onGap` was called). Presence transitions are kept in no history, so
+   * some may have been missed: a handler showing presence reads it again.
+   * A bus that never reconnects (memory) never calls it.
+   */
+  onResume?(channel: string): void;
 }
 
 export interface BusHealth {

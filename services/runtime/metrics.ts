@@ -22,6 +22,9 @@ export class Metrics {
   readonly gaps: Counter;
   readonly errors: Counter;
   readonly canaryFailures: Counter;
+  readonly clientPublishes: Counter;
+  readonly presenceMemberships: Gauge;
+  readonly operatorDisconnects: Counter;
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -39,6 +42,9 @@ export class Metrics {
     this.backfilledEvents = new Counter({ name: 'eventrelay_backfilled_events_total', help: 'Events read back from history after a bus reconnect', registers });
     this.gaps = new Counter({ name: 'eventrelay_gaps_total', help: 'Channels whose continuity could not be proven after a bus reconnect', registers });
     this.canaryFailures = new Counter({ name: 'eventrelay_bus_canary_failures_total', help: 'Times the Redis subscriber connection missed its canaries and was forcibly reconnected', registers });
+    this.clientPublishes = new Counter({ name: 'eventrelay_client_publishes_total', help: 'WebSocket publish messages, by outcome (published, replayed, or the error code)', labelNames: ['outcome'], registers });
+    this.presenceMemberships = new Gauge({ name: 'eventrelay_presence_memberships', help: 'Presence memberships (connection and channel) held by this client-server', registers });
+    this.operatorDisconnects = new Counter({ name: 'eventrelay_operator_disconnects_total', help: 'Connections closed with 4003 by an operator disconnect', labelNames: ['transport'], registers });
     this.errors = new Counter({ name: 'eventrelay_errors_total', help: 'Errors answered to clients, by code', labelNames: ['code'], registers });
   }
 }

@@ -23,7 +23,16 @@ export interface SubscriberClaims {
   /** Expiry, seconds since the epoch, if the token has one. */
   exp?: number;
   sub?: string;
+  /** PROTOCOL.md v1.1: channels the connection may publish to (absent: none). */
+  publish?: ChannelPatterns;
+  /** PROTOCOL.md v1.1: channels where it may join presence (absent: none). */
+  presence?: ChannelPatterns;
+  /** PROTOCOL.md v1.1: shown to others in presence (absent: {}). */
+  info?: Record<string, unknown>;
 }
+
+/** PROTOCOL.md v1.1: `info` is a JSON object of at most 1 KiB. */
+export const MAX_INFO_BYTES = 1024;
 
 export class TokenError extends Error {
   override name = 'TokenError';
@@ -52,18 +61,30 @@ export function verifySubscriberToken(token: string, secret: string, nowMs: numb
     if (typeof payload.nbf !== 'number') throw new TokenError('nbf must be a number');
     if (now < payload.nbf - CLOCK_SKEW_SECONDS) throw new TokenError('token not yet valid');
   }
-  let channels = ChannelPatterns.NONE;
-  if (payload.channels !== undefined) {
-    if (!Array.isArray(payload.channels) || !payload.channels.every((c) => typeof c === 'string')) {
-      throw new TokenError('channels claim must be a list of strings');
-    }
-    channels = new ChannelPatterns(payload.channels as string[]);
-  }
-  return {
-    channels,
+  const claims: SubscriberClaims = {
+    channels: patternsClaim(payload, 'channels') ?? ChannelPatterns.NONE,
     exp: payload.exp as number | undefined,
     sub: typeof payload.sub === 'string' ? payload.sub : undefined,
   };
+  const publish = patternsClaim(payload, 'publish');
+  const presence = patternsClaim(payload, 'presence');
+  if (publish) claims.publish = publish;
+  if (presence) claims.presence = presence;
+  if (payload.info !== undefined) {
+    const { info } = payload;
+    if (info === null || typeof info !== 'object' || Array.isArray(info) || Buffer.byteLength(JSON.stringify(info)) > MAX_INFO_BYTES) {
+      throw new TokenError(`info claim must be a JSON object of at most ${MAX_INFO_BYTES} bytes`);
+    }
+    claims.info = info as Record<string, unknown>;
+  }
+  return claims;
+}
+
+function patternsClaim(payload: Record<string, unknown>, name: 'channels' | 'publish' | 'presence'): ChannelPatterns | undefined {
+  const value = payload[name];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((c) => typeof c === 'string')) throw new TokenError(`${name} claim must be a list of strings`);
+  return new ChannelPatterns(value as string[]);
 }
 
 export interface SignOptions {

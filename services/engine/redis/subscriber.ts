@@ -198,6 +198,7 @@ export class RedisSubscriber {
         const held = sub.held ?? [];
         sub.held = undefined;
         for (const message of held) this.deliverMessage(sub, message);
+        this.resumed(sub);
       }
       this.runId = runId;
       this.recovering = false;
@@ -207,6 +208,15 @@ export class RedisSubscriber {
       if (!current()) return;
       this.logger.warn({ err }, 'resubscribe or backfill failed; retrying');
       this.retryTimer = setTimeout(() => void this.recover(generation), RECOVERY_RETRY_MS).unref();
+    }
+  }
+
+  /** BusHandler.onResume: presence transitions of the interruption may be lost; the handler re-reads them. */
+  private resumed(sub: Subscription): void {
+    try {
+      sub.handler.onResume?.(sub.channel);
+    } catch (err) {
+      this.logger.error({ err, channel: sub.channel }, 'bus resume handler threw');
     }
   }
 

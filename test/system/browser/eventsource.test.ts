@@ -2,22 +2,21 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MemoryBus } from '../../../services/engine/memory/memory-bus.js';
+import { createMemoryEngine, type MemoryEngine } from '../../../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../../../services/runtime/config/load.js';
 import { buildClientApp } from '../../../services/client-server/app.js';
 import { launchChromium } from '../../support/chromium.js';
-import { engineOf } from '../../support/engines.js';
 
 let browser: Browser;
 let client: FastifyInstance;
-let bus: MemoryBus;
+let engine: MemoryEngine;
 let clientUrl: string;
 
 beforeAll(async () => {
   const config = loadConfig({ AUTH_DISABLED: 'true' });
   const logger = pino({ level: 'silent' });
-  bus = new MemoryBus({ config, logger });
-  client = await buildClientApp({ config, logger, engine: engineOf(bus) });
+  engine = createMemoryEngine({ config, logger });
+  client = await buildClientApp({ config, logger, engine });
   await client.listen({ host: '127.0.0.1', port: 0 });
   clientUrl = `http://127.0.0.1:${(client.server.address() as { port: number }).port}`;
   browser = await launchChromium();
@@ -25,10 +24,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await client?.close();
-  await bus?.close();
+  await engine?.close();
 });
 
-const publish = async (data: unknown) => (await bus.publish([{ channel: 'demo', data: JSON.stringify(data), ts: Date.now() }]))[0]!.id;
+const publish = async (data: unknown) => (await engine.bus.publish([{ channel: 'demo', data: JSON.stringify(data), ts: Date.now() }]))[0]!.id;
 
 test("a browser's own EventSource reconnection resumes with Last-Event-ID, without gap or duplicate", async () => {
   const page = await browser.newPage();

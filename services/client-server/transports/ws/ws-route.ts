@@ -12,8 +12,9 @@ import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
 import { releaseUpgradeRequest } from './ws-upgrade.js';
 import { WriteBatcher } from './write-batcher.js';
 
-export interface WsRouteDeps extends SessionDeps {
+export interface WsRouteDeps extends SessionDeps, Omit<WsConnectionDeps, 'writes'> {
   config: WsConnectionDeps['config'] & SubscriberAuthConfig & Pick<Config, 'allowedOrigins'>;
+  bus: WsConnectionDeps['bus'];
   logger: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
@@ -43,7 +44,7 @@ export function registerWs(app: FastifyInstance, deps: WsRouteDeps): void {
         if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
           throw new RelayError('forbidden', 'This origin is not allowed to connect (ALLOWED_ORIGINS).');
         }
-        request.subscriberClaims = authenticateSubscriber(request, config, now());
+        request.subscriberClaims = await authenticateSubscriber(request, config, now());
       },
     },
     (socket, request) => {
