@@ -26,8 +26,14 @@ export interface WsMessagesDeps extends ClientPublishDeps {
  * `reply`. Kept apart from ws-connection.ts, which owns the socket.
  */
 export class WsMessages {
-  /** Channels whose subscribe is still under way, mapped to its completion: a second subscribe is a duplicate too. */
-  private readonly pending = new Map<string, Promise<void>>();
+  /**
+   * Per channel, the subscribe or unsubscribe still under way (the last one
+   * asked) and whether the channel is subscribed once it is done: the
+   * client's requests for one channel are carried out, and answered, in the
+   * order it sent them, and a subscribe is a duplicate when the channel will
+   * be subscribed by then.
+   */
+  private readonly pending = new Map<string, { done: Promise<void>; subscribed: boolean }>();
   /**
    * The connection's publishes, one after the other: two publishes sent in
    * order are stored in that order (and answered in it), whatever the rate
@@ -58,16 +64,12 @@ export class WsMessages {
   private subscribe(channel: string, since: string | undefined, presence: boolean): void {
     const { maxSubscriptionsPerConnection } = this.deps.config;
     this.session.authorize(channel, presence);
-    if (this.session.has(channel) || this.pending.has(channel)) throw new RelayError('already_subscribed', undefined, { channel });
+    const pending = this.pending.get(channel);
+    if (pending ? pending.subscribed : this.session.has(channel)) throw new RelayError('already_subscribed', undefined, { channel });
     if (this.session.size + this.pending.size >= maxSubscriptionsPerConnection) {
       throw new RelayError('invalid_request', `A connection may hold at most ${maxSubscriptionsPerConnection} subscriptions.`, { channel });
     }
-    // `finally` runs after this synchronous `set`, whatever the subscribe does, and before
-    // any unsubscribe chained on the pending promise (see unsubscribe).
-    const opening: Promise<void> = this.open(channel, since, presence).finally(() => {
-      if (this.pending.get(channel) === opening) this.pending.delete(channel);
-    });
-    this.pending.set(channel, opening);
+    this.enqueue(channel, true, () => this.open(channel, since, presence));
   }
 
   private async open(channel: string, since: string | undefined, presence: boolean): Promise<void> {
@@ -82,15 +84,20 @@ export class WsMessages {
   }
 
   private unsubscribe(channel: string): void {
-    const pending = this.pending.get(channel);
-    if (pending) {
-      // The subscribe is still under way: answer in the order the client asked.
-      void pending.then(() => this.unsubscribe(channel));
-      return;
-    }
-    this.session.unsubscribe(channel);
-    // Unsubscribing from a channel one does not have is harmless and answered the same way.
-    this.reply(unsubscribedMessage(channel));
+    this.enqueue(channel, false, async () => {
+      this.session.unsubscribe(channel);
+      // Unsubscribing from a channel one does not have is harmless and answered the same way.
+      this.reply(unsubscribedMessage(channel));
+    });
+  }
+
+  /** Runs `work` after what is under way for `channel` (at once when nothing is); it never rejects. */
+  private enqueue(channel: string, subscribed: boolean, work: () => Promise<void>): void {
+    const before = this.pending.get(channel)?.done;
+    const done: Promise<void> = (before ? before.then(work) : work()).finally(() => {
+      if (this.pending.get(channel)?.done === done) this.pending.delete(channel);
+    });
+    this.pending.set(channel, { done, subscribed });
   }
 
   private publish(message: PublishMessage): void {
