@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { MemoryEngine } from '../../services/engine/memory/memory-engine.js';
+import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { memoryDeployment, startDeployment, type Deployment } from '../support/client-deployment.js';
+import { startClientServer } from '../support/client-server.js';
 import { TestEventStream } from '../support/sse-client.js';
 import { TestSocket, type ServerMessage } from '../support/ws-client.js';
 
@@ -48,6 +50,31 @@ describe('occupancy', () => {
     expect(kinds('room:1')).toEqual(['channel.occupied', 'presence.join alice']);
     alice.close();
     await expect.poll(() => kinds('room:1')).toEqual(['channel.occupied', 'presence.join alice', 'presence.leave alice', 'channel.vacated']);
+  });
+
+  test('a slow presence leave still comes before the vacate of the last subscriber', async () => {
+    const slow = await startClientServer({ LOG_LEVEL: 'warn', ...WEBHOOKS }, undefined, {
+      engine: ({ config, logger }) => {
+        const engine = createMemoryEngine({ config, logger });
+        const { presence } = engine;
+        const leave = presence.leave.bind(presence);
+        // A Redis round trip, exaggerated: the vacate must wait for it.
+        presence.leave = async (channel, connection) => {
+          await new Promise((r) => setTimeout(r, 100));
+          await leave(channel, connection);
+        };
+        return engine;
+      },
+    });
+    try {
+      const socket = await TestSocket.open(slow.wsUrl, { token: slow.token(['*'], { sub: 'alice', presence: ['*'] }) });
+      await subscribe(socket, 'room:slow', true);
+      socket.close();
+      const outbox = () => ((slow.engine as MemoryEngine).broker.outbox.get('room:slow') ?? []).map((t) => t.kind);
+      await expect.poll(outbox).toEqual(['channel.occupied', 'presence.join', 'presence.leave', 'channel.vacated']);
+    } finally {
+      await slow.close();
+    }
   });
 
   test('a channel is occupied once for the deployment, vacated when its last subscriber anywhere leaves', async () => {
@@ -101,16 +128,24 @@ describe('presence re-sync after a bus resume', () => {
     await subscribe(alice, 'room:1', true);
     const bob = await connect(1, 'bob');
     await subscribe(bob, 'room:1', true);
+    const erin = await connect(0, 'erin');
+    await subscribe(erin, 'room:1', true);
     await alice.next((m) => m.type === 'join' && m.user === 'bob');
+    await alice.next((m) => m.type === 'join' && m.user === 'erin');
     // What a lost pub/sub message looks like: the broker changed, no transition reached client-server 0.
+    // (erin's own membership vanishing too, as a stale read would show it: erin must not hear of itself.)
     const members = broker().presence.get('room:1')!;
-    for (const [key, m] of members) if (m.user === 'bob') members.delete(key);
+    for (const [key, m] of members) if (m.user === 'bob' || m.user === 'erin') members.delete(key);
     members.set('gone|1', { replica: 'gone', user: 'carol', info: { late: true } });
     server(0).app.clientRelay.hub.onResume('room:1');
     expect(await alice.next((m) => m.type === 'leave' || m.type === 'join')).toEqual({ type: 'leave', channel: 'room:1', user: 'bob' });
+    expect(await alice.next((m) => m.type === 'leave' || m.type === 'join')).toEqual({ type: 'leave', channel: 'room:1', user: 'erin' });
     expect(await alice.next((m) => m.type === 'leave' || m.type === 'join')).toEqual({ type: 'join', channel: 'room:1', user: 'carol', info: { late: true } });
+    expect(await erin.next((m) => m.type === 'leave' || m.type === 'join')).toMatchObject({ type: 'leave', user: 'bob' });
+    expect(await erin.next((m) => m.type === 'leave' || m.type === 'join')).toMatchObject({ type: 'join', user: 'carol' });
     // The view is the engine's again: a new subscriber's list matches.
     const dave = await connect(0, 'dave');
+    erin.close();
     expect((await subscribe(dave, 'room:1', true)).presence).toEqual({
       count: 3,
       members: [

@@ -116,7 +116,7 @@ describe.each(DEPLOYMENTS)('presence ($name)', (kind) => {
     expect((await server(0).engine.presence.members('room:1', 10)).members.map((m) => m.user)).toEqual(['alice']);
   });
 
-  test.each([
+  test.each<[string, { sub?: string; presence?: string[] }]>([
     ['without sub', { sub: undefined }],
     ['without a presence pattern', { sub: 'alice', presence: [] }],
     ['with a presence pattern that does not match', { sub: 'alice', presence: ['lobby'] }],

@@ -35,11 +35,20 @@ export const redisDeployment: DeploymentKind = {
 };
 
 /**
- * The kinds the deployment tests run on. Redis joins once the Redis engine
- * has presence and occupancy (services/engine/redis-engine.ts still answers
- * "not built yet" for them, and the hub needs occupancy for every subscribe).
+ * The kinds the presence tests run on. Redis joins once the Redis engine
+ * has presence and occupancy (services/engine/redis/redis-engine.ts still
+ * answers "not built yet" for presence; occupancy is a no-op there).
  */
 export const DEPLOYMENTS: DeploymentKind[] = [memoryDeployment];
+/** The kinds the tests that need no presence (publish, multi-channel SSE, disconnects) run on. */
+export const BUS_DEPLOYMENTS: DeploymentKind[] = [memoryDeployment, redisDeployment];
+
+/** One client-server on a broker of its own; closing it stops the broker too. */
+export async function startSingle(kind: DeploymentKind, env: Record<string, string> = {}): Promise<ClientFixture> {
+  const deployment = await startDeployment(kind, 1, env);
+  const server = deployment.servers[0]!;
+  return { ...server, close: () => deployment.close() };
+}
 
 export interface Deployment {
   /** Client-servers sharing one broker: replicas of one deployment. */

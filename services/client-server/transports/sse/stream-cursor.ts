@@ -9,20 +9,24 @@ import { EVENT_ID_PATTERN } from '../../../protocol/event-id.js';
  *
  *   "1" <digest of the channel set, 4 chars> "." <base ms> ("." <entry>)*
  *
- * one entry per channel, channels in name order; base = the largest ms of
- * all positions, and each entry is `base - ms` (empty when 0) plus `-seq`
- * when seq is not 0, or `_` for a channel with no position yet (it held no
- * event when the stream began). Numbers are base 62, every character is
+ * one entry per channel, channels in name order. The base is the newest ms
+ * of any position when the stream began; an entry is `base - ms` (empty
+ * when 0), or `~` and `ms - base` for a position after it, plus `-seq` when
+ * seq is not 0, or `_` for a channel with no position yet (it held no event
+ * when the stream began). Numbers are base 62 and every character is
  * URL-safe, so a cursor also fits `?since=`. Positions are stream ids
  * `<ms>-<seq>`, the shape both buses issue.
  *
- * A channel that just delivered costs 1 character; one idle for a day
- * about 6. The digest ties a cursor to its channel set: a cursor of another
- * set is refused rather than resuming the wrong channels.
+ * The base stays fixed for the stream's life, so an event re-encodes only
+ * its own channel's entry and the rest is a join of cached strings (every
+ * event of every stream pays for it). The digest ties a cursor to its
+ * channel set: a cursor of another set is refused rather than resuming the
+ * wrong channels.
  */
 const VERSION = '1';
 const DIGEST_CHARS = 4;
 const NONE = '_';
+const AFTER = '~';
 const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const NUMBER = /^[0-9A-Za-z]{0,12}$/;
 
@@ -32,20 +36,25 @@ interface Position {
 }
 
 export class StreamCursor {
-  /** Positions in the order of `sorted`; undefined: none yet. */
+  /** Positions in the order of the sorted channels; undefined: none yet. */
   private readonly positions: (Position | undefined)[];
+  /** Each position's entry text, re-encoded only when it moves. */
+  private readonly entries: string[];
   private readonly index = new Map<string, number>();
-  private readonly digest: string;
+  private readonly base: number;
+  private readonly head: string;
 
   /** `from`: each channel's starting id (its `since` or baseline), absent for none. */
   constructor(channels: readonly string[], from: ReadonlyMap<string, string | undefined>) {
     const sorted = [...channels].sort();
     sorted.forEach((channel, i) => this.index.set(channel, i));
-    this.digest = channelDigest(sorted);
     this.positions = sorted.map((channel) => {
       const id = from.get(channel);
       return id === undefined || id === '0-0' ? undefined : parse(id);
     });
+    this.base = Math.max(0, ...this.positions.map((p) => p?.ms ?? 0));
+    this.head = `${VERSION}${channelDigest(sorted)}.${base62(this.base)}`;
+    this.entries = this.positions.map((p) => this.entry(p));
   }
 
   /** Records that `id` of `channel` was written; positions only move forward. */
@@ -54,18 +63,19 @@ export class StreamCursor {
     if (i === undefined) return;
     const next = parse(id);
     const current = this.positions[i];
-    if (!current || next.ms > current.ms || (next.ms === current.ms && next.seq > current.seq)) this.positions[i] = next;
+    if (current && (next.ms < current.ms || (next.ms === current.ms && next.seq <= current.seq))) return;
+    this.positions[i] = next;
+    this.entries[i] = this.entry(next);
   }
 
   encode(): string {
-    let base = 0;
-    for (const p of this.positions) if (p && p.ms > base) base = p.ms;
-    let out = `${VERSION}${this.digest}.${base62(base)}`;
-    for (const p of this.positions) {
-      if (!p) out += `.${NONE}`;
-      else out += `.${p.ms === base ? '' : base62(base - p.ms)}${p.seq === 0 ? '' : `-${base62(p.seq)}`}`;
-    }
-    return out;
+    return this.entries.length === 0 ? this.head : `${this.head}.${this.entries.join('.')}`;
+  }
+
+  private entry(p: Position | undefined): string {
+    if (!p) return NONE;
+    const ms = p.ms > this.base ? AFTER + base62(p.ms - this.base) : p.ms === this.base ? '' : base62(this.base - p.ms);
+    return p.seq === 0 ? ms : `${ms}-${base62(p.seq)}`;
   }
 
   /**
@@ -89,10 +99,12 @@ export class StreamCursor {
         continue;
       }
       const dash = entry.indexOf('-');
-      const delta = number(dash < 0 ? entry : entry.slice(0, dash), true);
+      const msText = dash < 0 ? entry : entry.slice(0, dash);
+      const after = msText.startsWith(AFTER);
+      const delta = number(after ? msText.slice(1) : msText, !after);
       const seq = dash < 0 ? 0 : number(entry.slice(dash + 1), false);
-      if (delta === undefined || seq === undefined || delta > base) return undefined;
-      const id = `${base - delta}-${seq}`;
+      if (delta === undefined || seq === undefined || (!after && delta > base)) return undefined;
+      const id = `${after ? base + delta : base - delta}-${seq}`;
       if (!EVENT_ID_PATTERN.test(id)) return undefined;
       since.set(sorted[i]!, id);
     }
