@@ -66,3 +66,47 @@ describe('the hub', () => {
     await engine.close();
   });
 });
+
+describe('the hub and occupancy', () => {
+  test('occupies before subscribing the bus; a failed bus subscribe vacates again and the next join tries afresh', async () => {
+    const engine = createMemoryEngine({ config, logger });
+    const calls: string[] = [];
+    let failSubscribe = true;
+    const bus = Object.assign(Object.create(engine.bus) as Bus, {
+      subscribe: async (channel: string, handler: Parameters<Bus['subscribe']>[1]) => {
+        calls.push(`subscribe ${channel}`);
+        if (failSubscribe) throw new Error('redis down');
+        return engine.bus.subscribe(channel, handler);
+      },
+    });
+    const channels = Object.assign(Object.create(engine.channels) as typeof engine.channels, {
+      occupy: async (channel: string) => (calls.push(`occupy ${channel}`), engine.channels.occupy(channel)),
+      vacate: async (channel: string) => (calls.push(`vacate ${channel}`), engine.channels.vacate(channel)),
+    });
+    const hub = new Hub({ ...engine, bus, channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    await expect(hub.join(subscriber('c'))).rejects.toThrow('redis down');
+    expect(calls).toEqual(['occupy c', 'subscribe c', 'vacate c']);
+    expect(hub.channelCount).toBe(0);
+    failSubscribe = false;
+    const second = subscriber('c');
+    await hub.join(second);
+    expect(calls.slice(3)).toEqual(['occupy c', 'subscribe c']);
+    expect(await engine.channels.subscribers('c')).toBe(1);
+    await engine.close();
+  });
+
+  test('a failed occupy fails the join and subscribes nothing', async () => {
+    const engine = createMemoryEngine({ config, logger });
+    const { bus, calls } = countingBus(engine.bus);
+    const channels = Object.assign(Object.create(engine.channels) as typeof engine.channels, {
+      occupy: async () => {
+        throw new Error('cannot occupy');
+      },
+    });
+    const hub = new Hub({ ...engine, bus, channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    await expect(hub.join(subscriber('c'))).rejects.toThrow('cannot occupy');
+    expect(calls).toEqual([]);
+    expect(hub.channelCount).toBe(0);
+    await engine.close();
+  });
+});
