@@ -33,7 +33,15 @@ export class Control {
   async listen(handler: (command: ControlCommand) => void): Promise<void> {
     if (this.listening) throw new Error('Control: already listening');
     this.listening = true;
-    await this.bus.subscribe(CONTROL_CHANNEL, {
+    // A failed subscribe (the broker still connecting) leaves nothing behind, so the caller can listen again.
+    await this.subscribe(handler).catch((err: unknown) => {
+      this.listening = false;
+      throw err;
+    });
+  }
+
+  private subscribe(handler: (command: ControlCommand) => void): Promise<void> {
+    return this.bus.subscribe(CONTROL_CHANNEL, {
       onEvent: (event: BusEvent) => {
         const command = parseCommand(event.data);
         if (command) handler(command);
