@@ -1,7 +1,9 @@
 import type { OutgoingEvent } from '../../engine/bus.js';
 import { invalidChannel, isValidChannel } from '../../protocol/channel.js';
 import { RelayError } from '../../protocol/errors.js';
+import { arrayItems, compactJson, nestedDeeperThan, objectMembers, valueStart, type Span } from '../../protocol/raw-json.js';
 import type { Config } from '../../runtime/config/schema.js';
+import { parseJson, tooDeep } from '../plugins/json-body.js';
 import { invalidIdempotencyKey, isIdempotencyKey } from './idempotency-key.js';
 
 /** Per event, beyond its data: channel and idempotency key (up to 128 characters each), field names, punctuation. */
@@ -15,22 +17,31 @@ export const BATCH_EVENT_ENVELOPE_BYTES = 512;
  */
 export const MAX_BATCH_BODY_BYTES = 16 * 1024 * 1024;
 
+/** PROTOCOL.md v1.1: the only fields a batch event may have; any other is a 400 with its index. */
+const EVENT_FIELDS = new Set(['channel', 'data', 'idempotencyKey']);
+
 /** The body limit of `POST /v1/events`: room for a full batch, capped, but never smaller than one largest event. */
 export function batchBodyLimit(config: Pick<Config, 'maxBatchEvents' | 'maxEventBytes'>): number {
   const full = config.maxBatchEvents * (config.maxEventBytes + BATCH_EVENT_ENVELOPE_BYTES);
   return Math.max(config.maxEventBytes + BATCH_EVENT_ENVELOPE_BYTES, Math.min(full, MAX_BATCH_BODY_BYTES));
 }
 
+export interface BatchContext {
+  /** The request's receive time: every event's `ts`. */
+  ts: number;
+  /** Whose idempotency keys these are (a digest of the publisher key). */
+  idempotencyScope: string;
+}
+
 /**
  * Validates a whole batch before anything is stored (PROTOCOL.md): the first
- * bad event rejects it, with `index` its position. Each event's data is
- * serialized here, once; `ts` is the request's receive time.
+ * bad event rejects it, with `index` its position. `text` is the raw body:
+ * JSON.parse validates it and gives the fields to check, and each event's
+ * data is then cut out of the text itself, so that it is relayed as the
+ * producer wrote it (numbers digit for digit), never re-encoded.
  */
-export function batchEvents(
-  body: unknown,
-  ts: number,
-  config: Pick<Config, 'maxBatchEvents' | 'maxEventBytes'>,
-): OutgoingEvent[] {
+export function batchEvents(text: string, context: BatchContext, config: Pick<Config, 'maxBatchEvents' | 'maxEventBytes'>): OutgoingEvent[] {
+  const body = parseJson(text);
   if (!isObject(body) || !Array.isArray(body.events)) {
     throw new RelayError('invalid_request', 'The body must be {"events":[{"channel","data"[,"idempotencyKey"]}, ...]}.');
   }
@@ -38,12 +49,20 @@ export function batchEvents(
   if (items.length === 0 || items.length > config.maxBatchEvents) {
     throw new RelayError('invalid_request', `A batch holds 1 to ${config.maxBatchEvents} events; it has ${items.length}.`);
   }
-  return items.map((item, index) => batchEvent(item, index, ts, config.maxEventBytes));
+  // Both exist: JSON.parse accepted the text, and it found `events` to be an array.
+  const eventsAt = objectMembers(text, valueStart(text)).get('events')![0];
+  const spans = arrayItems(text, eventsAt);
+  return items.map((item, index) => batchEvent(item, text, spans[index]!, index, context, config.maxEventBytes));
 }
 
-function batchEvent(item: unknown, index: number, ts: number, maxEventBytes: number): OutgoingEvent {
+function batchEvent(item: unknown, text: string, span: Span, index: number, context: BatchContext, maxEventBytes: number): OutgoingEvent {
   if (!isObject(item)) {
     throw new RelayError('invalid_request', 'Each event must be an object {"channel","data"[,"idempotencyKey"]}.', { index });
+  }
+  for (const field of Object.keys(item)) {
+    if (!EVENT_FIELDS.has(field)) {
+      throw new RelayError('invalid_request', `An event has only "channel", "data" and "idempotencyKey"; this one has ${JSON.stringify(field)}.`, { index });
+    }
   }
   const { channel, idempotencyKey } = item;
   if (typeof channel !== 'string') {
@@ -60,11 +79,16 @@ function batchEvent(item: unknown, index: number, ts: number, maxEventBytes: num
   if (idempotencyKey !== undefined && idempotencyKey !== null && !isIdempotencyKey(idempotencyKey)) {
     throw invalidIdempotencyKey(index);
   }
-  const data = JSON.stringify(item.data);
+  const [start, end] = objectMembers(text, span[0]).get('data')!;
+  const raw = text.slice(start, end);
+  if (nestedDeeperThan(raw)) throw tooDeep(index);
+  // Measured as stored: the producer's text, on one line.
+  const data = compactJson(raw);
   if (Buffer.byteLength(data) > maxEventBytes) {
     throw new RelayError('payload_too_large', `An event's data may be at most ${maxEventBytes} bytes.`, { index });
   }
-  return typeof idempotencyKey === 'string' ? { channel, data, ts, idempotencyKey } : { channel, data, ts };
+  const { ts, idempotencyScope } = context;
+  return typeof idempotencyKey === 'string' ? { channel, data, ts, idempotencyKey, idempotencyScope } : { channel, data, ts };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
