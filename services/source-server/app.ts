@@ -46,8 +46,10 @@ export interface SourceAppDeps {
 }
 
 /**
- * The producers' HTTP API (PROTOCOL.md, Source server). Builds, never
- * listens: main.ts listens, and tests drive it with `app.inject()`.
+ * The producers' HTTP API (PROTOCOL.md, Source server) and the v1.1 server
+ * API (history, channel stats, presence, disconnects), both behind the
+ * publisher key. Builds, never listens: main.ts listens, and tests drive it
+ * with `app.inject()`.
  *
  * Shutdown: `lifecycle.startDraining()` makes publishes (and disconnects)
  * answer 503 and /readyz 503, while server API reads go on; `app.close()`

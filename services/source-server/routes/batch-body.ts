@@ -1,7 +1,7 @@
 import type { OutgoingEvent } from '../../engine/bus.js';
 import { invalidChannel, isValidChannel } from '../../protocol/channel.js';
 import { RelayError } from '../../protocol/errors.js';
-import { arrayItems, compactJson, nestedDeeperThan, objectMembers, valueStart, type Span } from '../../protocol/raw-json.js';
+import { MAX_JSON_DEPTH, compactJson, nestedDeeperThan, objectMembers, valueStart, type Span } from '../../protocol/raw-json.js';
 import type { Config } from '../../runtime/config/schema.js';
 import { parseJson, tooDeep } from '../plugins/json-body.js';
 import { invalidIdempotencyKey, isIdempotencyKey } from './idempotency-key.js';
@@ -33,6 +33,17 @@ export interface BatchContext {
   idempotencyScope: string;
 }
 
+/** What the whole body tells about every event's data, found once instead of once per event. */
+interface BodyFacts {
+  /** Some value is nested deeper than data may be; only then is each data measured. */
+  deep: boolean;
+  /** The body has line breaks; only then may a data need compacting (JSON strings cannot hold raw ones). */
+  multiLine: boolean;
+}
+
+/** Levels above an event's data in a batch body: the body, `events`, the event object. */
+const DATA_LEVEL = 3;
+
 /**
  * Validates a whole batch before anything is stored (PROTOCOL.md): the first
  * bad event rejects it, with `index` its position. `text` is the raw body:
@@ -49,17 +60,34 @@ export function batchEvents(text: string, context: BatchContext, config: Pick<Co
   if (items.length === 0 || items.length > config.maxBatchEvents) {
     throw new RelayError('invalid_request', `A batch holds 1 to ${config.maxBatchEvents} events; it has ${items.length}.`);
   }
-  // Both exist: JSON.parse accepted the text, and it found `events` to be an array.
-  const eventsAt = objectMembers(text, valueStart(text)).get('events')![0];
-  const spans = arrayItems(text, eventsAt);
-  return items.map((item, index) => batchEvent(item, text, spans[index]!, index, context, config.maxEventBytes));
+  const facts: BodyFacts = { deep: nestedDeeperThan(text, MAX_JSON_DEPTH + DATA_LEVEL), multiLine: /[\r\n]/.test(text) };
+  // `events` exists: JSON.parse found it to be an array.
+  let cursor = objectMembers(text, valueStart(text)).get('events')![0] + 1;
+  return items.map((item, index) => {
+    if (!isObject(item)) {
+      throw new RelayError('invalid_request', 'Each event must be an object {"channel","data"[,"idempotencyKey"]}.', { index });
+    }
+    // Every event before this one was an object too, so the first "{" after the previous
+    // event's last member is this event's own: one scan of the events, not one more per item.
+    const at = text.indexOf('{', cursor);
+    const members = objectMembers(text, at);
+    cursor = at + 1;
+    for (const [, end] of members.values()) if (end > cursor) cursor = end;
+    return batchEvent(item, members, text, index, facts, context, config.maxEventBytes);
+  });
 }
 
-function batchEvent(item: unknown, text: string, span: Span, index: number, context: BatchContext, maxEventBytes: number): OutgoingEvent {
-  if (!isObject(item)) {
-    throw new RelayError('invalid_request', 'Each event must be an object {"channel","data"[,"idempotencyKey"]}.', { index });
-  }
-  for (const field of Object.keys(item)) {
+function batchEvent(
+  item: Record<string, unknown>,
+  members: Map<string, Span>,
+  text: string,
+  index: number,
+  facts: BodyFacts,
+  context: BatchContext,
+  maxEventBytes: number,
+): OutgoingEvent {
+  // The members are the object's own keys as written, JSON.parse's own keys (`__proto__` included).
+  for (const field of members.keys()) {
     if (!EVENT_FIELDS.has(field)) {
       throw new RelayError('invalid_request', `An event has only "channel", "data" and "idempotencyKey"; this one has ${JSON.stringify(field)}.`, { index });
     }
@@ -72,18 +100,18 @@ function batchEvent(item: unknown, text: string, span: Span, index: number, cont
     throw invalidChannel(channel, index);
   }
   // `"data": null` is an event whose data is null; only a missing field is an error.
-  if (!Object.hasOwn(item, 'data')) {
+  const span = members.get('data');
+  if (span === undefined) {
     throw new RelayError('invalid_request', 'Each event needs a "data" field (null is allowed).', { index });
   }
   // A null key is treated as absent: many JSON encoders write optional fields that way.
   if (idempotencyKey !== undefined && idempotencyKey !== null && !isIdempotencyKey(idempotencyKey)) {
     throw invalidIdempotencyKey(index);
   }
-  const [start, end] = objectMembers(text, span[0]).get('data')!;
-  const raw = text.slice(start, end);
-  if (nestedDeeperThan(raw)) throw tooDeep(index);
+  const raw = text.slice(span[0], span[1]);
+  if (facts.deep && nestedDeeperThan(raw)) throw tooDeep(index);
   // Measured as stored: the producer's text, on one line.
-  const data = compactJson(raw);
+  const data = facts.multiLine ? compactJson(raw) : raw;
   if (Buffer.byteLength(data) > maxEventBytes) {
     throw new RelayError('payload_too_large', `An event's data may be at most ${maxEventBytes} bytes.`, { index });
   }
