@@ -6,13 +6,14 @@ import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/err
 import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
-import { publisherAuth } from './plugins/auth.js';
+import { PublisherAuth } from './plugins/auth.js';
 import { registerPublishCors } from './plugins/cors.js';
 import { registerJsonTextParser } from './plugins/json-body.js';
 import { registerPublishRateLimit } from './plugins/rate-limit.js';
 import { Publisher } from './publisher.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
+import { registerServerApi } from './routes/server-api/server-api.js';
 
 /**
  * Longest `{channel}` path segment routed at all. Above fastify's default of
@@ -27,12 +28,15 @@ export type SourceConfig = Pick<
   'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents'
 >;
 
+/** What the source-server uses of the engine: the bus to publish and read history, and the shared state the server API reads. */
+export type SourceEngine = Pick<Engine, 'bus' | 'publishRateLimiter' | 'health' | 'channels' | 'presence' | 'control'>;
+
 /** What the source-server is built from; the caller creates the engine and closes it after the app. */
 export interface SourceAppDeps {
   config: SourceConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  engine: Pick<Engine, 'bus' | 'publishRateLimiter' | 'health'>;
+  engine: SourceEngine;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -42,12 +46,15 @@ export interface SourceAppDeps {
 }
 
 /**
- * The producers' HTTP API (PROTOCOL.md, Source server). Builds, never
- * listens: main.ts listens, and tests drive it with `app.inject()`.
+ * The producers' HTTP API (PROTOCOL.md, Source server) and the v1.1 server
+ * API (history, channel stats, presence, disconnects), both behind the
+ * publisher key. Builds, never listens: main.ts listens, and tests drive it
+ * with `app.inject()`.
  *
- * Shutdown: `lifecycle.startDraining()` makes publishes answer 503 and
- * /readyz 503; `app.close()` then waits for publishes in flight before it
- * resolves, after which the caller may close the engine.
+ * Shutdown: `lifecycle.startDraining()` makes publishes (and disconnects)
+ * answer 503 and /readyz 503, while server API reads go on; `app.close()`
+ * then waits for publishes and reads in flight before it resolves, after
+ * which the caller may close the engine.
  * Metrics and Lifecycle are readable later as `app.getDecorator<Metrics>('metrics')` / `('lifecycle')`.
  */
 export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
@@ -71,20 +78,21 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   registerPublishCors(app, config.publishAllowedOrigins);
 
   const publisher = new Publisher({ bus: engine.bus, lifecycle, metrics, logger: deps.logger, now: deps.now });
-  const checkPublisher = publisherAuth(config);
+  const auth = new PublisherAuth(config);
   // One hook, in this order: receive time first (it is the event's ts and the
   // start of the latency measure), then credentials, then drain state; all
   // before the body is read, so a refused request costs no upload.
   const onRequest: onRequestHookHandler[] = [
     async (request, reply) => {
       publisher.markReceived(request);
-      checkPublisher(request, reply);
+      auth.check(request, reply);
       publisher.refuseWhileDraining();
     },
   ];
   if (engine.publishRateLimiter) registerPublishRateLimit(app, { limiter: engine.publishRateLimiter, authDisabled: config.authDisabled });
-  registerPublishOne(app, { config, publisher, onRequest });
-  registerPublishBatch(app, { config, publisher, onRequest });
+  registerPublishOne(app, { config, publisher, auth, onRequest });
+  registerPublishBatch(app, { config, publisher, auth, onRequest });
+  registerServerApi(app, { engine, lifecycle, onRequest: [async (request, reply) => auth.check(request, reply)] });
 
   app.addHook('onClose', () => lifecycle.idle());
   return app;
