@@ -8,6 +8,7 @@ import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/err
 import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
+import { SubscriberKeys } from './auth/subscriber-keys.js';
 import type { ConsoleAssets } from './console/console-assets.js';
 import { registerConsole } from './console/console-routes.js';
 import { Connections } from './connections.js';
@@ -31,6 +32,10 @@ export type ClientConfig = Pick<
   Config,
   | 'authDisabled'
   | 'subscriberJwtSecret'
+  | 'subscriberJwksUrl'
+  | 'subscriberJwtPublicKeyFile'
+  | 'subscriberJwtIssuer'
+  | 'subscriberJwtAudience'
   | 'allowedOrigins'
   | 'trustProxy'
   | 'heartbeatSeconds'
@@ -56,6 +61,12 @@ export interface ClientAppDeps {
   now?: () => number;
   /** The console and SDK bundle read by main.ts; absent: those routes answer 404. */
   consoleAssets?: ConsoleAssets;
+  /**
+   * What subscriber tokens are checked against; main.ts loads them (it reads
+   * SUBSCRIBER_JWT_PUBLIC_KEY_FILE) and closes them after the app. Default:
+   * loaded here from `config` (no PEM file then), closed with the app.
+   */
+  subscriberKeys?: SubscriberKeys;
 }
 
 /** What main.ts needs to drain a client-server at shutdown, and tests to look inside. */
@@ -87,6 +98,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const hub = new Hub({ bus, logger, metrics, now });
   const connections = new Connections(config.heartbeatSeconds * 1000);
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
+  const subscriberKeys = deps.subscriberKeys ?? (await SubscriberKeys.load(config, { logger, now }));
 
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
   const app: FastifyInstance = Fastify({
@@ -108,6 +120,8 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     },
   };
   app.decorate('clientRelay', relay);
+  app.decorate('subscriberKeys', subscriberKeys);
+  if (!deps.subscriberKeys) app.addHook('onClose', async () => subscriberKeys.close());
   installErrorHandling(app, metrics);
   registerOpsRoutes(app, { health: engine, lifecycle, metrics });
 
@@ -147,8 +161,16 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   return app;
 }
 
-/** PROTOCOL.md, Auth: the client-server needs a token secret unless AUTH_DISABLED=true. */
-export function clientCredentialProblems(config: Pick<Config, 'authDisabled' | 'subscriberJwtSecret'>): string[] {
-  if (config.authDisabled || config.subscriberJwtSecret !== undefined) return [];
-  return ['client-server needs SUBSCRIBER_JWT_SECRET (at least 32 characters) to verify subscriber tokens, or AUTH_DISABLED=true for local development'];
+/**
+ * PROTOCOL.md, Auth and Tokens v1.1: the client-server needs a way to verify
+ * tokens (any of the three) unless AUTH_DISABLED=true.
+ */
+export function clientCredentialProblems(
+  config: Pick<Config, 'authDisabled' | 'subscriberJwtSecret' | 'subscriberJwksUrl' | 'subscriberJwtPublicKeyFile'>,
+): string[] {
+  const { authDisabled, subscriberJwtSecret, subscriberJwksUrl, subscriberJwtPublicKeyFile } = config;
+  if (authDisabled || subscriberJwtSecret !== undefined || subscriberJwksUrl !== undefined || subscriberJwtPublicKeyFile !== undefined) return [];
+  return [
+    'client-server needs SUBSCRIBER_JWT_SECRET (at least 32 characters), SUBSCRIBER_JWKS_URL or SUBSCRIBER_JWT_PUBLIC_KEY_FILE to verify subscriber tokens, or AUTH_DISABLED=true for local development',
+  ];
 }

@@ -49,6 +49,8 @@ export type EngineConfig = Pick<
   | 'presenceTtlSeconds'
   | 'statsIntervalSeconds'
   | 'webhookUrls'
+  | 'webhookSecret'
+  | 'webhookGiveUpSeconds'
 >;
 
 export interface EngineDeps {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Control } from '../control.js';
 import type { Engine, EngineDeps } from '../engine.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
+import { startWebhooks } from '../webhooks/dispatcher.js';
+import { MemoryOutboxStore } from '../webhooks/memory-outbox.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryChannels } from './memory-channels.js';
@@ -36,7 +38,9 @@ export function createMemoryEngine(deps: EngineDeps & { broker?: MemoryBroker })
     channels.expireReplica(replica);
   });
   const control = new Control(bus, logger);
+  const dispatcher = startWebhooks({ config, logger, metrics: deps.metrics }, () => new MemoryOutboxStore(broker));
   const release = async () => {
+    await dispatcher?.close();
     await control.stop();
     await bus.close();
     if (!deps.broker) broker.close();

@@ -15,6 +15,8 @@ export type RedisBusConfig = Pick<
   Config,
   'historySize' | 'historyTtlSeconds' | 'idempotencyTtlSeconds' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
 > &
+  /** WEBHOOK_URLS: client publishes then append their transition to the webhook outbox (publish.ts). */
+  Partial<Pick<Config, 'webhookUrls'>> &
   /** CANARY_INTERVAL_SECONDS; absent or 0: no canary (loadConfig defaults it to 5). */
   Partial<Pick<Config, 'canaryIntervalSeconds'>>;
 

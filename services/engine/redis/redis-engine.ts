@@ -10,6 +10,8 @@ import { redisClientOptions } from './options.js';
 import { RedisPresence } from './presence.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisRateLimiter } from './rate-limiter.js';
+import { startWebhooks } from '../webhooks/dispatcher.js';
+import { RedisOutboxStore } from './webhook-outbox.js';
 
 /** A RedisEngine can also stop as a killed process would, for tests of what others then clean up. */
 export interface RedisEngine extends Engine {
@@ -65,6 +67,8 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     onError: (err) => log.debug({ err }, 'subscriber counts not written; retrying at the next interval'),
   });
   const control = new Control(bus, logger);
+  // Every replica drains webhook outboxes (a dead client-server's owed webhooks are sent by the others).
+  const dispatcher = startWebhooks({ config, logger, metrics }, () => new RedisOutboxStore(redis));
   const disconnect = () => {
     redis.disconnect();
     subscriber?.disconnect();
@@ -79,6 +83,7 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     publishRateLimiter: config.publishRateLimit > 0 ? new RedisRateLimiter(redis, publishRateLimitOptions(config)) : undefined,
     health: () => bus.health(),
     async close() {
+      await dispatcher?.close();
       liveness.stop();
       channels.close();
       await control.stop();
@@ -90,6 +95,7 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
       disconnect();
     },
     async crash() {
+      await dispatcher?.close();
       liveness.stop();
       channels.close();
       disconnect();
