@@ -14,10 +14,15 @@ import { ServerApi } from './server-api.js';
 const FALLBACK_CONFIG = { sourceUrl: null, sourcePort: 8080, authDisabled: false };
 
 const pageConfig = await loadPageConfig();
-/** CONSOLE_SOURCE_URL, else this page's host at SOURCE_PORT (both services on one host, as `npm start` runs them). */
-const configuredSourceUrl = pageConfig.sourceUrl ?? `${location.protocol}//${location.hostname}:${pageConfig.sourcePort}`;
 /** The client-server that served this page, path prefix included. */
 const pageBase = new URL('.', location.href).href.replace(/\/$/, '');
+/**
+ * CONSOLE_SOURCE_URL; else, on a default port (80/443: behind an ingress that
+ * routes /v1/channels to the source-server too, as k8s/ does), this page's
+ * own address; else this page's host at SOURCE_PORT (both services on one
+ * host, as `npm start` runs them).
+ */
+const configuredSourceUrl = pageConfig.sourceUrl ?? (location.port === '' ? pageBase : `${location.protocol}//${location.hostname}:${pageConfig.sourcePort}`);
 
 const api = new ServerApi({ base: () => $('source-url').value, key: () => $('publisher-key').value.trim() });
 const eventsView = new EventsView();

@@ -226,7 +226,7 @@ export const CONFIG_FIELDS = {
     doc: "the client-server's live console at `/` (`/console/*`); `false` answers those routes 404. `/sdk/eventrelay.js` is served either way",
   }),
   consoleSourceUrl: text('CONSOLE_SOURCE_URL', {
-    defaultText: "— (the page's own host at `SOURCE_PORT`, as `npm start` serves it)",
+    defaultText: "— (the page's own address when served on port 80/443, as behind the k8s Ingress; else its host at `SOURCE_PORT`, as `npm start` runs)",
     doc: 'the source-server address the console publishes to and reads the server API from, as a browser reaches it (e.g. `https://relay.example.com`); the page may change it (remembered per browser)',
     check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : 'must be an http(s) URL, e.g. https://relay.example.com'),
   }),

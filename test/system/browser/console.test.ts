@@ -122,6 +122,22 @@ test('the filter shows only matching events, also those that arrive later; pause
   await page.close();
 });
 
+test('Disconnect closes the page connection; Connect resumes each channel after its last event, nothing lost or repeated', async () => {
+  const page = await openConsole();
+  await subscribe(page, 'resume');
+  const first = await publishFromNode('resume', { n: 1 });
+  await page.locator(`#events li[data-id="${first}"]`).waitFor();
+  await page.click('#disconnect');
+  await page.locator('#state[data-state="closed"]').waitFor();
+  expect(await page.textContent('#state')).toBe('disconnected');
+  const missed = await publishFromNode('resume', { n: 2 });
+  await page.click('#connect');
+  await page.locator(`#events li[data-id="${missed}"]`).waitFor();
+  expect(await page.locator('#events li').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id))).toEqual([missed, first]);
+  expect(await page.textContent('#state')).toBe('connected');
+  await page.close();
+});
+
 test("a bad channel name is refused with PROTOCOL.md's invalid_channel in the subscribe and publish forms, and nothing is subscribed", async () => {
   const page = await openConsole();
   await page.fill('#channel', 'not a channel');
