@@ -13,14 +13,20 @@ export interface SubscriberTokenOptions {
   /** Lifetime in seconds. */
   ttlSeconds: number;
   sub?: string;
+  /** PROTOCOL.md v1.1: patterns of channels the connection may publish to. */
+  publish?: string[];
+  /** PROTOCOL.md v1.1: patterns of channels where it may join presence (needs `sub`). */
+  presence?: string[];
   nowMs?: number;
 }
 
-/** An HS256 subscriber JWT as PROTOCOL.md describes it (claims `channels`, `iat`, `exp`, optional `sub`). */
+/** An HS256 subscriber JWT as PROTOCOL.md describes it (claims `channels`, `iat`, `exp`, optional `sub`, `publish`, `presence`). */
 export function signSubscriberToken(secret: string, options: SubscriberTokenOptions): string {
   const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
   const payload: Record<string, unknown> = { channels: options.channels, iat, exp: iat + options.ttlSeconds };
   if (options.sub !== undefined) payload.sub = options.sub;
+  if (options.publish !== undefined) payload.publish = options.publish;
+  if (options.presence !== undefined) payload.presence = options.presence;
   return signHs256(secret, payload);
 }
 

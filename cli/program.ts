@@ -3,6 +3,7 @@ import type { CliDeps } from './deps.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { publishCommand } from './publish.js';
 import { publishBatchCommand } from './publish-batch.js';
+import { channelsCommand, disconnectCommand, historyCommand, presenceCommand } from './server-api.js';
 import { tailCommand } from './tail.js';
 import { tokenCommand } from './token.js';
 import { CLI_VERSION } from './version.js';
@@ -49,21 +50,59 @@ const token: CommandDefinition = (program, deps) =>
     .description('mint a development subscriber JWT from SUBSCRIBER_JWT_SECRET')
     .requiredOption('--channels <patterns>', "comma separated channel patterns, e.g. 'news,orders:*'")
     .option('--ttl <duration>', 'lifetime: 90s, 15m, 1h, 7d', '1h')
-    .option('--sub <subject>', 'the sub claim')
-    .action((options: { channels: string; ttl: string; sub?: string }) => tokenCommand(options, deps));
+    .option('--sub <subject>', 'the sub claim: the user id presence and disconnect use')
+    .option('--publish <patterns>', 'channels the token may publish to over its WebSocket (v1.1)')
+    .option('--presence <patterns>', 'channels where it may join presence; needs --sub (v1.1)')
+    .action((options: { channels: string; ttl: string; sub?: string; publish?: string; presence?: string }) => tokenCommand(options, deps));
 
-/**
- * Every subcommand, in the order `--help` lists them. The server-API
- * commands (history, channels, presence, disconnect: PROTOCOL.md v1.1,
- * "Server API") are added here, one definition each, like `publish`.
- */
-const COMMANDS: readonly CommandDefinition[] = [publish, publishBatch, tail, token];
+const KEY_HELP = '\nThe publisher key is read from EVENTRELAY_PUBLISHER_KEY.';
+
+const history: CommandDefinition = (program, deps) =>
+  program
+    .command('history')
+    .description("print a channel's stored events as JSON lines, in id order")
+    .argument('<channel>')
+    .option('--since <id>', 'every held event after this id, page after page')
+    .option('--limit <n>', 'at most n events (without --since: the latest n, default 100, at most 1000)', positiveInt)
+    .option('--source-url <url>', SOURCE_URL_HELP)
+    .addHelpText('after', KEY_HELP)
+    .action((channel: string, options: { since?: string; limit?: number; sourceUrl?: string }) => historyCommand(channel, options, deps));
+
+const channels: CommandDefinition = (program, deps) =>
+  program
+    .command('channels')
+    .description('list the channels that have a subscriber anywhere, with their counts (JSON lines)')
+    .option('--prefix <prefix>', 'only channels whose name starts with this')
+    .option('--source-url <url>', SOURCE_URL_HELP)
+    .addHelpText('after', KEY_HELP)
+    .action((options: { prefix?: string; sourceUrl?: string }) => channelsCommand(options, deps));
+
+const presence: CommandDefinition = (program, deps) =>
+  program
+    .command('presence')
+    .description("list a channel's present users: user, info, connections (JSON lines)")
+    .argument('<channel>')
+    .option('--source-url <url>', SOURCE_URL_HELP)
+    .addHelpText('after', KEY_HELP)
+    .action((channel: string, options: { sourceUrl?: string }) => presenceCommand(channel, options, deps));
+
+const disconnect: CommandDefinition = (program, deps) =>
+  program
+    .command('disconnect')
+    .description('close every connection of a user (their token sub) with 4003, on every client-server')
+    .argument('<user>')
+    .option('--source-url <url>', SOURCE_URL_HELP)
+    .addHelpText('after', `${KEY_HELP} The token is not revoked: a client may connect again with a new one.`)
+    .action((user: string, options: { sourceUrl?: string }) => disconnectCommand(user, options, deps));
+
+/** Every subcommand, in the order `--help` lists them: publishing, reading live, the server API (PROTOCOL.md v1.1), tokens. */
+const COMMANDS: readonly CommandDefinition[] = [publish, publishBatch, tail, history, channels, presence, disconnect, token];
 
 /** Runs `eventrelay <args>` and resolves with the exit code; never calls process.exit. */
 export async function runCli(args: readonly string[], deps: CliDeps): Promise<ExitCodeValue> {
   let code: ExitCodeValue = ExitCode.ok;
   const program = new Command('eventrelay')
-    .description('Publish to, tail and mint tokens for an eventrelay stack.')
+    .description('Publish to, tail, inspect and mint tokens for an eventrelay stack.')
     .version(CLI_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void deps.stdout.write(s), writeErr: (s) => void deps.stderr.write(s) })

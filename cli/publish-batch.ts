@@ -1,7 +1,8 @@
 import type { CliDeps } from './deps.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { httpError } from './http-error.js';
-import { keyHint, post, readJson, sourceUrl } from './publish.js';
+import { post, readJson, sourceUrl } from './publish.js';
+import { keyHint } from './source-request.js';
 import { endpoint } from './urls.js';
 
 export interface PublishBatchOptions {

@@ -3,7 +3,7 @@ import type { CliDeps } from './deps.js';
 import { DEFAULT_SOURCE_URL } from './deps.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { httpError } from './http-error.js';
-import { describeNetworkError } from './relay.js';
+import { keyHint, sourceRequest } from './source-request.js';
 import { endpoint, serverUrl } from './urls.js';
 
 export interface PublishOptions {
@@ -41,22 +41,8 @@ export async function publishCommand(channel: string, input: string, options: Pu
 }
 
 /** POSTs with the publisher key; a failure to connect names its cause (refused, DNS, TLS). */
-export async function post(url: URL, headers: Record<string, string>, body: string, deps: CliDeps): Promise<Response> {
-  const key = deps.env.EVENTRELAY_PUBLISHER_KEY;
-  // No key is fine against a local stack with auth disabled; the server says so otherwise.
-  const all = key ? { ...headers, authorization: `Bearer ${key}` } : headers;
-  try {
-    return await deps.fetch(url, { method: 'POST', headers: all, body });
-  } catch (err) {
-    throw new CliError(
-      `cannot reach the source-server at ${url.origin}: ${describeNetworkError(err)}; is it running (npm start), or set --source-url / EVENTRELAY_SOURCE_URL`,
-      ExitCode.failed,
-    );
-  }
-}
-
-export function keyHint(status: number, deps: CliDeps): string {
-  return status === 401 && !deps.env.EVENTRELAY_PUBLISHER_KEY ? ' (set EVENTRELAY_PUBLISHER_KEY to one of the PUBLISHER_KEYS)' : '';
+export function post(url: URL, headers: Record<string, string>, body: string, deps: CliDeps): Promise<Response> {
+  return sourceRequest('POST', url, deps, headers, body);
 }
 
 /** The argument, a file (`@path`) or stdin (`-`), checked to be JSON before anything is sent. */

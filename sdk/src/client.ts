@@ -175,6 +175,9 @@ export class EventRelayClient extends Emitter<ClientEvents> {
     if (this.stopped) return socket.close(1000, 'client closed');
     this.socket = socket;
     let opened = false;
+    // A server may accept the upgrade and close at once with 4001 (PROTOCOL.md; eventrelay does for
+    // browsers, which cannot read a 401 at the upgrade): a token is known good only once something arrived.
+    let answered = false;
     socket.onopen = () => {
       opened = true;
       this.setState({ state: 'open' });
@@ -188,10 +191,11 @@ export class EventRelayClient extends Emitter<ClientEvents> {
         if (this.socket !== socket) return;
         socket.onclose = null;
         socket.close();
-        this.lost({ code: 1006, reason: 'no answer to a ping' }, true);
+        this.lost({ code: 1006, reason: 'no answer to a ping' }, true, answered);
       });
     };
     socket.onmessage = (ev) => {
+      answered = true;
       this.heartbeat.touch();
       // A server that answers is healthy: the next loss starts from the shortest backoff again.
       this.retry.attempt = 0;
@@ -202,11 +206,11 @@ export class EventRelayClient extends Emitter<ClientEvents> {
     };
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
-      this.lost(ev, opened);
+      this.lost(ev, opened, answered);
     };
   }
 
-  private lost(ev: SocketCloseInfo, opened: boolean): void {
+  private lost(ev: SocketCloseInfo, opened: boolean, answered: boolean): void {
     this.socket = undefined;
     this.heartbeat.stop();
     this.subs.disconnected();
@@ -230,7 +234,8 @@ export class EventRelayClient extends Emitter<ClientEvents> {
       case CloseCodes.disconnected:
         return closed('disconnected', 'Disconnected by the operator (close 4003); not reconnecting.');
       case CloseCodes.unauthorized:
-        if (!this.retry.canRefreshToken || (this.retry.tokenIsFresh && !opened)) return closed('unauthorized', 'The server rejected the token (close 4001).');
+        // A token getToken just returned, refused before the server said anything: a fresh one would be refused too.
+        if (!this.retry.canRefreshToken || (this.retry.tokenIsFresh && !answered)) return closed('unauthorized', 'The server rejected the token (close 4001).');
         this.retry.refreshToken();
         return this.scheduleReconnect(ev);
       default:

@@ -10,7 +10,7 @@ import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
 import { SubscriberKeys } from './auth/subscriber-keys.js';
 import type { ConsoleAssets } from './console/console-assets.js';
-import { registerConsole } from './console/console-routes.js';
+import { registerConsole, type ConsoleConfigKey } from './console/console-routes.js';
 import { Connections } from './connections.js';
 import { Hub } from './hub.js';
 import { ConnectionsPerIp } from './limits/connections-per-ip.js';
@@ -48,6 +48,7 @@ export type ClientConfig = Pick<
   | 'maxClientMessagesPerSecond'
   | 'clientMessagesBurst'
   | 'maxEventBytes'
+  | ConsoleConfigKey
 >;
 
 /** What the client-server is built from; the caller creates the engine and closes it after the app. */
@@ -171,7 +172,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const transportDeps = { config, logger, bus, hub, users, metrics, lifecycle, connections, now, publishRateLimiter: engine.publishRateLimiter };
   registerWs(app, transportDeps);
   registerSse(app, transportDeps);
-  registerConsole(app, deps.consoleAssets ?? { files: new Map() });
+  registerConsole(app, deps.consoleAssets ?? { files: new Map() }, config);
   return app;
 }
 

@@ -7,3 +7,4 @@
 export { signSubscriberToken, verifySubscriberToken } from '../../services/client-server/auth/jwt.js';
 export { startLocalStack, type LocalStack } from '../support/local-stack.js';
 export type { Stack } from '../support/stack.js';
+export { TestSocket } from '../support/ws-client.js';

@@ -177,9 +177,25 @@ describe('reconnecting', () => {
     const first = await server.attempt(0);
     expect(first.token).toBe('token-1');
     first.accept();
+    // The server took the token (it answered), then closed: it expired meanwhile.
+    first.reply({ type: 'pong' });
     first.drop(4001);
     const second = await server.attempt(1);
     expect(second.token).toBe('token-2');
+  });
+
+  test('a fresh token closed with 4001 before the server said anything (how it refuses a browser) stops instead of fetching another', async () => {
+    const server = new FakeServer();
+    let issued = 0;
+    const client = start(server, { getToken: () => `bad-token-${++issued}` });
+    const closed = new Promise<StateChange>((resolve) => client.on('state', (s) => s.state === 'closed' && resolve(s)));
+    const socket = await server.attempt(0);
+    socket.accept();
+    socket.drop(4001, { reason: 'The subscriber token was rejected: bad token signature.' });
+    expect((await closed).error).toEqual({ code: 'unauthorized', message: 'The subscriber token was rejected: bad token signature.', closeCode: 4001 });
+    await tick();
+    expect(server.sockets).toHaveLength(1);
+    expect(issued).toBe(1);
   });
 
   test('a drain (1001) reuses the token: getToken is not called for it', async () => {

@@ -10,15 +10,23 @@ export interface Asset {
 /** The console's page, its scripts and styles, and the SDK's browser bundle, as read at start. */
 export interface ConsoleAssets {
   page?: Asset;
-  /** `console.js`, `console.css`, keyed by file name. */
+  /** The console's scripts, styles and icon, keyed by file name. */
   files: Map<string, Asset>;
   sdk?: Asset;
   sdkMap?: Asset;
 }
 
+const JS = 'text/javascript; charset=utf-8';
+/** Every file of the console besides the page, by name: nothing else under /console/ is served. */
 const CONSOLE_FILES: Record<string, string> = {
-  'console.js': 'text/javascript; charset=utf-8',
+  'console.js': JS,
+  'dom.js': JS,
+  'server-api.js': JS,
+  'events-view.js': JS,
+  'channels-view.js': JS,
+  'operator-view.js': JS,
   'console.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 /**

@@ -221,6 +221,15 @@ export const CONFIG_FIELDS = {
     default: DEFAULT_CANARY_INTERVAL_SECONDS, min: 0, max: 3600,
     doc: 'period of the pub/sub canary that detects a silently dead Redis subscription (readiness 503, forced reconnect); 0: off',
   }),
+  consoleEnabled: bool('CONSOLE_ENABLED', {
+    default: true,
+    doc: "the client-server's live console at `/` (`/console/*`); `false` answers those routes 404. `/sdk/eventrelay.js` is served either way",
+  }),
+  consoleSourceUrl: text('CONSOLE_SOURCE_URL', {
+    defaultText: "— (the page's own address when served on port 80/443, as behind the k8s Ingress; else its host at `SOURCE_PORT`, as `npm start` runs)",
+    doc: 'the source-server address the console publishes to and reads the server API from, as a browser reaches it (e.g. `https://relay.example.com`); the page may change it (remembered per browser)',
+    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : 'must be an http(s) URL, e.g. https://relay.example.com'),
+  }),
 };
 
 export type Config = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> };

@@ -69,16 +69,48 @@ describe('publish CORS', () => {
 });
 
 describe('console routes', () => {
-  test('only the console files are served: other names and missing builds answer not_found', async () => {
+  const assets = () => loadConsoleAssets(fileURLToPath(new URL('../../../', import.meta.url)));
+  function consoleApp(env: Record<string, string> = {}, consoleAssets = assets()) {
     const app = Fastify();
     closers.push(() => app.close());
+    registerConsole(app, consoleAssets, loadConfig({ AUTH_DISABLED: 'true', ...env }));
+    return app;
+  }
+
+  test('only the console files are served: other names and missing builds answer not_found', async () => {
     // A checkout whose SDK bundle was never built.
-    registerConsole(app, { ...loadConsoleAssets(fileURLToPath(new URL('../../../', import.meta.url))), sdk: undefined });
+    const app = consoleApp({}, { ...assets(), sdk: undefined });
     expect((await app.inject('/console/console.js')).statusCode).toBe(200);
     for (const url of ['/console/..%2F..%2F..%2Fpackage.json', '/console/index.html', '/sdk/eventrelay.js']) {
       const res = await app.inject(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code).toBe('not_found');
     }
+  });
+
+  test('the page learns the source-server address from CONSOLE_SOURCE_URL, else gets SOURCE_PORT to use with its own host', async () => {
+    const configured = await consoleApp({ CONSOLE_SOURCE_URL: 'https://relay.example.com/source', SOURCE_PORT: '28080' }).inject('/console/config.json');
+    expect(configured.json()).toEqual({ sourceUrl: 'https://relay.example.com/source', sourcePort: 28080, authDisabled: true });
+    const fallback = await consoleApp({ SOURCE_PORT: '28080' }).inject('/console/config.json');
+    expect(fallback.json()).toEqual({ sourceUrl: null, sourcePort: 28080, authDisabled: true });
+  });
+
+  test('a CONSOLE_SOURCE_URL that is not an http(s) URL stops the start, naming the variable', () => {
+    expect(() => loadConfig({ AUTH_DISABLED: 'true', CONSOLE_SOURCE_URL: 'localhost:8080' })).toThrow(/CONSOLE_SOURCE_URL/);
+  });
+
+  test('the favicon is served (no 404 in the page console)', async () => {
+    const res = await consoleApp().inject('/favicon.ico');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
+  });
+
+  test('CONSOLE_ENABLED=false answers the console routes 404; the SDK bundle stays', async () => {
+    const app = consoleApp({ CONSOLE_ENABLED: 'false' });
+    for (const url of ['/', '/console/console.js', '/console/config.json', '/favicon.ico']) {
+      const res = await app.inject(url);
+      expect(res.statusCode, url).toBe(404);
+    }
+    expect((await app.inject('/sdk/eventrelay.js')).statusCode).toBe(200);
   });
 });

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { RelayError, drainingError } from '../../../protocol/errors.js';
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../../../protocol/close-codes.js';
+import { RelayError, drainingError, isRelayError } from '../../../protocol/errors.js';
 import type { Config } from '../../../runtime/config/schema.js';
 import type { Lifecycle } from '../../../runtime/lifecycle.js';
 import type { Metrics } from '../../../runtime/metrics.js';
@@ -27,8 +29,15 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the upgrade's preValidation for the WebSocket handler. */
     subscriberClaims?: SubscriberClaims;
+    /** Why a browser's credentials were refused: the upgrade is accepted and closed with 4001 and this reason. */
+    subscriberRefusal?: string;
   }
 }
+
+/** RFC 6455: a close frame's reason is at most 123 bytes of UTF-8. */
+const MAX_CLOSE_REASON_BYTES = 123;
+/** A refused browser that never answers the close frame is cut off after this; it holds a connection slot meanwhile. */
+const REFUSAL_CLOSE_TIMEOUT_MS = 5000;
 
 export function registerWs(app: FastifyInstance, deps: WsRouteDeps): void {
   const { config, lifecycle, connections, now } = deps;
@@ -44,12 +53,42 @@ export function registerWs(app: FastifyInstance, deps: WsRouteDeps): void {
         if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
           throw new RelayError('forbidden', 'This origin is not allowed to connect (ALLOWED_ORIGINS).');
         }
-        request.subscriberClaims = await authenticateSubscriber(request, config, now());
+        try {
+          request.subscriberClaims = await authenticateSubscriber(request, config, now());
+        } catch (err) {
+          // PROTOCOL.md allows "the socket is closed at once with 4001": a browser cannot
+          // read a 401 at the upgrade (it sees 1006 and retries forever), but it can read a
+          // close code and reason. A request with an Origin header comes from a page; every
+          // other client keeps the plain 401 with its coded body.
+          if (request.headers.origin === undefined || !isRelayError(err) || err.code !== 'unauthorized') throw err;
+          deps.metrics.errors.inc({ code: err.code });
+          request.log.debug({ code: err.code }, err.message);
+          request.subscriberRefusal = err.message;
+        }
       },
     },
     (socket, request) => {
       releaseUpgradeRequest(socket);
+      if (request.subscriberRefusal !== undefined) return refuse(socket, request.subscriberRefusal);
       connections.add(new WsConnection(socket, request.subscriberClaims!, connectionDeps));
     },
   );
+}
+
+/** Closes an accepted upgrade whose credentials were refused: 4001 with the reason, nothing else sent. */
+function refuse(socket: WebSocket, reason: string): void {
+  // ws requires an error listener; a refused socket has nothing to report.
+  socket.on('error', () => {});
+  socket.close(CloseCode.unauthorized, closeReason(reason));
+  const timer = setTimeout(() => socket.terminate(), REFUSAL_CLOSE_TIMEOUT_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return text;
+  // Cut on a character boundary, with an ellipsis so that the cut is visible.
+  let cut = bytes.subarray(0, MAX_CLOSE_REASON_BYTES - 3).toString('utf8');
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return `${cut}...`;
 }
