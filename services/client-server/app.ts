@@ -13,6 +13,7 @@ import { registerConsole } from './console/console-routes.js';
 import { Connections } from './connections.js';
 import { Hub } from './hub.js';
 import { ConnectionsPerIp } from './limits/connections-per-ip.js';
+import { registerPusherEndpoint } from './pusher/pusher-route.js';
 import { corsHeaders } from './transports/sse/sse-cors.js';
 import { registerSse } from './transports/sse/sse-route.js';
 import { registerWs } from './transports/ws/ws-route.js';
@@ -40,6 +41,7 @@ export type ClientConfig = Pick<
   | 'maxSubscriptionsPerConnection'
   | 'maxClientMessagesPerSecond'
   | 'clientMessagesBurst'
+  | 'pusherApps'
 >;
 
 /** What the client-server is built from; the caller creates the engine and closes it after the app. */
@@ -47,7 +49,8 @@ export interface ClientAppDeps {
   config: ClientConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  engine: Pick<Engine, 'bus' | 'health'>;
+  /** Presence, channels and control are needed by occupancy and the Pusher endpoint; fixtures on a bare bus leave them out. */
+  engine: Pick<Engine, 'bus' | 'health'> & Partial<Pick<Engine, 'presence' | 'channels' | 'control'>>;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -84,7 +87,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const metrics = deps.metrics ?? new Metrics('client-server');
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const now = deps.now ?? Date.now;
-  const hub = new Hub({ bus, logger, metrics, now });
+  const hub = new Hub({ bus, channels: engine.channels, logger, metrics, now });
   const connections = new Connections(config.heartbeatSeconds * 1000);
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
 
@@ -144,7 +147,14 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   registerWs(app, transportDeps);
   registerSse(app, transportDeps);
   registerConsole(app, deps.consoleAssets ?? { files: new Map() });
+  if (config.pusherApps.length > 0) registerPusherEndpoint(app, { ...transportDeps, engine: requireFull(engine), connectionsPerIp });
   return app;
+}
+
+function requireFull(engine: ClientAppDeps['engine']): Pick<Engine, 'bus' | 'presence' | 'control'> {
+  const { presence, control } = engine;
+  if (!presence || !control) throw new Error('The Pusher endpoint (PUSHER_APP_* / PUSHER_APPS_FILE) needs an engine with presence and control');
+  return { bus: engine.bus, presence, control };
 }
 
 /** PROTOCOL.md, Auth: the client-server needs a token secret unless AUTH_DISABLED=true. */

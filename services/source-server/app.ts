@@ -11,6 +11,7 @@ import { registerPublishCors } from './plugins/cors.js';
 import { registerJsonTextParser } from './plugins/json-body.js';
 import { registerPublishRateLimit } from './plugins/rate-limit.js';
 import { Publisher } from './publisher.js';
+import { registerPusherApi } from './pusher/pusher-api.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
 
@@ -24,7 +25,7 @@ export const MAX_CHANNEL_PARAM_LENGTH = 1024;
 /** The configuration the source-server reads. */
 export type SourceConfig = Pick<
   Config,
-  'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents'
+  'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents' | 'pusherApps'
 >;
 
 /** What the source-server is built from; the caller creates the engine and closes it after the app. */
@@ -32,7 +33,8 @@ export interface SourceAppDeps {
   config: SourceConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  engine: Pick<Engine, 'bus' | 'publishRateLimiter' | 'health'>;
+  /** Channels, presence and control are needed by the Pusher HTTP API; fixtures on a bare bus leave them out. */
+  engine: Pick<Engine, 'bus' | 'publishRateLimiter' | 'health'> & Partial<Pick<Engine, 'channels' | 'presence' | 'control'>>;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -85,6 +87,11 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   if (engine.publishRateLimiter) registerPublishRateLimit(app, { limiter: engine.publishRateLimiter, authDisabled: config.authDisabled });
   registerPublishOne(app, { config, publisher, onRequest });
   registerPublishBatch(app, { config, publisher, onRequest });
+  if (config.pusherApps.length > 0) {
+    const { channels, presence, control } = engine;
+    if (!channels || !presence || !control) throw new Error('The Pusher HTTP API (PUSHER_APP_* / PUSHER_APPS_FILE) needs an engine with channels, presence and control');
+    registerPusherApi(app, { config, engine: { bus: engine.bus, channels, presence, control }, publisher, metrics, logger: deps.logger, now: deps.now ?? Date.now });
+  }
 
   app.addHook('onClose', () => lifecycle.idle());
   return app;
