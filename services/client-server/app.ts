@@ -8,6 +8,7 @@ import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/err
 import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
+import { SubscriberKeys } from './auth/subscriber-keys.js';
 import type { ConsoleAssets } from './console/console-assets.js';
 import { registerConsole } from './console/console-routes.js';
 import { Connections } from './connections.js';
@@ -32,6 +33,10 @@ export type ClientConfig = Pick<
   Config,
   | 'authDisabled'
   | 'subscriberJwtSecret'
+  | 'subscriberJwksUrl'
+  | 'subscriberJwtPublicKeyFile'
+  | 'subscriberJwtIssuer'
+  | 'subscriberJwtAudience'
   | 'allowedOrigins'
   | 'trustProxy'
   | 'heartbeatSeconds'
@@ -50,7 +55,7 @@ export interface ClientAppDeps {
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
   /** Presence, channels and control are needed by occupancy and the Pusher endpoint; fixtures on a bare bus leave them out. */
-  engine: Pick<Engine, 'bus' | 'health'> & Partial<Pick<Engine, 'presence' | 'channels' | 'control'>>;
+  engine: Pick<Engine, 'bus' | 'health'> & Partial<Pick<Engine, 'presence' | 'channels' | 'control' | 'noteCacheMiss'>>;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -59,6 +64,12 @@ export interface ClientAppDeps {
   now?: () => number;
   /** The console and SDK bundle read by main.ts; absent: those routes answer 404. */
   consoleAssets?: ConsoleAssets;
+  /**
+   * What subscriber tokens are checked against; main.ts loads them (it reads
+   * SUBSCRIBER_JWT_PUBLIC_KEY_FILE) and closes them after the app. Default:
+   * loaded here from `config` (no PEM file then), closed with the app.
+   */
+  subscriberKeys?: SubscriberKeys;
 }
 
 /** What main.ts needs to drain a client-server at shutdown, and tests to look inside. */
@@ -90,6 +101,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const hub = new Hub({ bus, channels: engine.channels, logger, metrics, now });
   const connections = new Connections(config.heartbeatSeconds * 1000);
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
+  const subscriberKeys = deps.subscriberKeys ?? (await SubscriberKeys.load(config, { logger, now }));
 
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
   const app: FastifyInstance = Fastify({
@@ -111,6 +123,8 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     },
   };
   app.decorate('clientRelay', relay);
+  app.decorate('subscriberKeys', subscriberKeys);
+  if (!deps.subscriberKeys) app.addHook('onClose', async () => subscriberKeys.close());
   installErrorHandling(app, metrics);
   registerOpsRoutes(app, { health: engine, lifecycle, metrics });
 
@@ -151,14 +165,22 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   return app;
 }
 
-function requireFull(engine: ClientAppDeps['engine']): Pick<Engine, 'bus' | 'presence' | 'control'> {
-  const { presence, control } = engine;
-  if (!presence || !control) throw new Error('The Pusher endpoint (PUSHER_APP_* / PUSHER_APPS_FILE) needs an engine with presence and control');
-  return { bus: engine.bus, presence, control };
+function requireFull(engine: ClientAppDeps['engine']): Pick<Engine, 'bus' | 'presence' | 'control' | 'noteCacheMiss'> {
+  const { presence, control, noteCacheMiss } = engine;
+  if (!presence || !control || !noteCacheMiss) throw new Error('The Pusher endpoint (PUSHER_APP_* / PUSHER_APPS_FILE) needs an engine with presence and control');
+  return { bus: engine.bus, presence, control, noteCacheMiss: noteCacheMiss.bind(engine) };
 }
 
-/** PROTOCOL.md, Auth: the client-server needs a token secret unless AUTH_DISABLED=true. */
-export function clientCredentialProblems(config: Pick<Config, 'authDisabled' | 'subscriberJwtSecret'>): string[] {
-  if (config.authDisabled || config.subscriberJwtSecret !== undefined) return [];
-  return ['client-server needs SUBSCRIBER_JWT_SECRET (at least 32 characters) to verify subscriber tokens, or AUTH_DISABLED=true for local development'];
+/**
+ * PROTOCOL.md, Auth and Tokens v1.1: the client-server needs a way to verify
+ * tokens (any of the three) unless AUTH_DISABLED=true.
+ */
+export function clientCredentialProblems(
+  config: Pick<Config, 'authDisabled' | 'subscriberJwtSecret' | 'subscriberJwksUrl' | 'subscriberJwtPublicKeyFile'>,
+): string[] {
+  const { authDisabled, subscriberJwtSecret, subscriberJwksUrl, subscriberJwtPublicKeyFile } = config;
+  if (authDisabled || subscriberJwtSecret !== undefined || subscriberJwksUrl !== undefined || subscriberJwtPublicKeyFile !== undefined) return [];
+  return [
+    'client-server needs SUBSCRIBER_JWT_SECRET (at least 32 characters), SUBSCRIBER_JWKS_URL or SUBSCRIBER_JWT_PUBLIC_KEY_FILE to verify subscriber tokens, or AUTH_DISABLED=true for local development',
+  ];
 }

@@ -1,6 +1,8 @@
 // Entry point of `npm start`: both apps in one process on one engine (in-memory
 // without REDIS_URL). The only file of this mode that touches the process (through runMain).
+import { readFileSync } from 'node:fs';
 import { buildClientApp, clientCredentialProblems } from '../client-server/app.js';
+import { SubscriberKeys } from '../client-server/auth/subscriber-keys.js';
 import { loadConsoleAssets } from '../client-server/console/console-assets.js';
 import { createEngine } from '../engine/create-engine.js';
 import type { Env } from '../runtime/config/load.js';
@@ -16,7 +18,8 @@ import { buildSourceApp, sourceCredentialProblems } from '../source-server/app.j
  * test events (publish CORS opened to its origin).
  */
 function newcomerDefaults(env: Env): { env: Env; notice?: string } {
-  if (env.PUBLISHER_KEYS || env.PUBLISHER_KEYS_FILE || env.SUBSCRIBER_JWT_SECRET || env.AUTH_DISABLED) return { env };
+  const credentials = [env.PUBLISHER_KEYS, env.PUBLISHER_KEYS_FILE, env.SUBSCRIBER_JWT_SECRET, env.SUBSCRIBER_JWKS_URL, env.SUBSCRIBER_JWT_PUBLIC_KEY_FILE];
+  if (credentials.some(Boolean) || env.AUTH_DISABLED) return { env };
   const host = env.HOST ?? '127.0.0.1';
   const port = env.CLIENT_PORT ?? '8081';
   return {
@@ -35,6 +38,7 @@ await runMain(process, {
   prepareEnv: newcomerDefaults,
   check: (config) => [...sourceCredentialProblems(config), ...clientCredentialProblems(config)],
   async start({ config, logger }) {
+    const subscriberKeys = await SubscriberKeys.load(config, { logger, now: Date.now, readFile: (path) => readFileSync(path, 'utf8') });
     const sourceMetrics = new Metrics('source-server');
     const clientMetrics = new Metrics('client-server');
     const engine = createEngine({ config, logger, metrics: clientMetrics }, { subscribe: true });
@@ -42,13 +46,16 @@ await runMain(process, {
     const [sourceLifecycle, clientLifecycle] = [new Lifecycle(), new Lifecycle()];
     const source = buildSourceApp({ config, logger, engine, metrics: sourceMetrics, lifecycle: sourceLifecycle });
     const consoleAssets = loadConsoleAssets(packageRoot(import.meta.url));
-    const client = await buildClientApp({ config, logger, engine, metrics: clientMetrics, lifecycle: clientLifecycle, consoleAssets });
+    const client = await buildClientApp({ config, logger, engine, metrics: clientMetrics, lifecycle: clientLifecycle, consoleAssets, subscriberKeys });
     return {
       servers: [
         { name: 'source-server', app: source, port: config.sourcePort, lifecycle: sourceLifecycle },
         { name: 'client-server', app: client, port: config.clientPort, lifecycle: clientLifecycle, drain: (ms) => client.clientRelay.drain(ms) },
       ],
-      close: () => engine.close(),
+      close: async () => {
+        subscriberKeys.close();
+        await engine.close();
+      },
     };
   },
 });

@@ -22,6 +22,10 @@ export class Metrics {
   readonly gaps: Counter;
   readonly errors: Counter;
   readonly canaryFailures: Counter;
+  readonly webhookDeliveries: Counter;
+  readonly webhookRetries: Counter;
+  readonly webhookFailures: Counter;
+  readonly webhookQueueAge: Gauge;
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -39,6 +43,11 @@ export class Metrics {
     this.backfilledEvents = new Counter({ name: 'eventrelay_backfilled_events_total', help: 'Events read back from history after a bus reconnect', registers });
     this.gaps = new Counter({ name: 'eventrelay_gaps_total', help: 'Channels whose continuity could not be proven after a bus reconnect', registers });
     this.canaryFailures = new Counter({ name: 'eventrelay_bus_canary_failures_total', help: 'Times the Redis subscriber connection missed its canaries and was forcibly reconnected', registers });
+    // `receiver`: the URL's origin (never its path or query, which may hold a secret).
+    this.webhookDeliveries = new Counter({ name: 'eventrelay_webhook_deliveries_total', help: 'Webhooks answered 2xx by their receiver', labelNames: ['receiver'], registers });
+    this.webhookRetries = new Counter({ name: 'eventrelay_webhook_retries_total', help: 'Webhook attempts that failed (non-2xx or no answer in time) and will be retried', labelNames: ['receiver'], registers });
+    this.webhookFailures = new Counter({ name: 'eventrelay_webhook_failures_total', help: 'Webhooks given up after WEBHOOK_GIVE_UP_SECONDS of failed attempts', labelNames: ['receiver'], registers });
+    this.webhookQueueAge = new Gauge({ name: 'eventrelay_webhook_queue_age_seconds', help: 'Age of the oldest transition not yet delivered to every webhook URL (0: none), deployment-wide', registers });
     this.errors = new Counter({ name: 'eventrelay_errors_total', help: 'Errors answered to clients, by code', labelNames: ['code'], registers });
   }
 }

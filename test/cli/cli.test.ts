@@ -131,7 +131,7 @@ describe('eventrelay token', () => {
     const run = await runCli(['token', '--channels', 'news, orders:*', '--ttl', '2h', '--sub', 'dev'], { env });
     expect(run.code, run.stderr).toBe(0);
     const now = Date.now();
-    const claims = verifySubscriberToken(run.stdout.trim(), stack.jwtSecret, now);
+    const claims = await verifySubscriberToken(run.stdout.trim(), stack.jwtSecret, now);
     expect(claims.channels.allows('orders:eu')).toBe(true);
     expect(claims.channels.allows('other')).toBe(false);
     expect(claims.sub).toBe('dev');

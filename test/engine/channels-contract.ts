@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { eventually, freshChannel } from '../support/recorder.js';
-import type { ReplicaFactory, ReplicaSet } from './replicas.js';
+import { UNDELIVERABLE_SECRET, type ReplicaFactory, type ReplicaSet } from './replicas.js';
 
 /** Behaviour every Channels must have (services/engine/channels.ts); run on the memory and the Redis engine. */
 export function channelsContract(name: string, makeReplicas: ReplicaFactory): void {
@@ -11,6 +11,7 @@ export function channelsContract(name: string, makeReplicas: ReplicaFactory): vo
         presenceTtlSeconds: 3,
         statsIntervalSeconds: 0.1,
         webhookUrls: webhooks ? ['http://127.0.0.1:9/hooks'] : [],
+        webhookSecret: UNDELIVERABLE_SECRET,
       });
       open.push(set);
       return set;

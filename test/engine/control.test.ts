@@ -10,7 +10,8 @@ describe('Control', () => {
   test('several listeners of one process share one subscription; each hears every command until it stops listening', async () => {
     const bus = new MemoryBus({ config: loadConfig({}), logger });
     const control = new Control(bus, logger);
-    const [native, pusher]: ControlCommand[][] = [[], []];
+    const native: ControlCommand[] = [];
+    const pusher: ControlCommand[] = [];
     await control.listen((c) => native.push(c));
     const unlisten = await control.listen((c) => pusher.push(c));
     await control.send({ type: 'disconnect', user: 'u1' });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { eventually, freshChannel } from '../support/recorder.js';
-import { presenceRecorder, type ReplicaFactory, type ReplicaSet } from './replicas.js';
+import { UNDELIVERABLE_SECRET, presenceRecorder, type ReplicaFactory, type ReplicaSet } from './replicas.js';
 
 /** Behaviour every Presence must have (services/engine/presence.ts); run on the memory and the Redis engine. */
 export function presenceContract(name: string, makeReplicas: ReplicaFactory): void {
@@ -95,7 +95,7 @@ export function presenceContract(name: string, makeReplicas: ReplicaFactory): vo
     });
 
     test('with webhooks on, each transition is in the channel\'s outbox once, in order', async () => {
-      const set = await makeReplicas(2, { presenceTtlSeconds: 3, webhookUrls: ['http://127.0.0.1:9/hooks'] });
+      const set = await makeReplicas(2, { presenceTtlSeconds: 3, webhookUrls: ['http://127.0.0.1:9/hooks'], webhookSecret: UNDELIVERABLE_SECRET });
       open.push(set);
       const [a, b] = set.replicas;
       const channel = freshChannel('room');

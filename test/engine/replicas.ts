@@ -36,3 +36,10 @@ export function presenceRecorder(): PresenceRecorder {
   };
   return recorder;
 }
+
+/**
+ * Webhooks pointed at a port nothing listens on (9, discard): every delivery
+ * fails and is retried, so the transitions stay in the outbox for the
+ * contract tests to read.
+ */
+export const UNDELIVERABLE_SECRET = 'contract-tests-webhook-secret-0123456789';

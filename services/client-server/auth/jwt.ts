@@ -1,12 +1,18 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ChannelPatterns } from './channel-patterns.js';
+import { createHmac } from 'node:crypto';
+import { errors, jwtVerify, type JWSHeaderParameters } from 'jose';
+import { ClaimError, claimsOf, type SubscriberClaims } from './claims.js';
+import { SubscriberKeys } from './subscriber-keys.js';
+import { TokenError } from './token-error.js';
+
+export type { SubscriberClaims } from './claims.js';
+export { TokenError } from './token-error.js';
 
 /**
- * HS256 JSON Web Tokens, verified here in a few lines rather than through a
- * general JWT library, because the one decision that matters is made
- * explicitly: the algorithm is pinned to HS256. A header naming any other
- * algorithm (`none`, RS256 with the secret as a "public key") is rejected
- * before any signature is looked at.
+ * Subscriber JSON Web Tokens (PROTOCOL.md Auth, Tokens v1.1), verified by
+ * jose. What this file decides on top of it: the `alg` must be one the
+ * configured keys allow (SubscriberKeys.keyFor picks the key by `alg`, so an
+ * HS256 token never meets a public key), `typ` is JWT when present, and the
+ * claims this server acts on have their documented types (claims.ts).
  */
 
 /**
@@ -18,52 +24,50 @@ export const CLOCK_SKEW_SECONDS = 0;
 /** Tokens are small; a huge one is an attack on the parser. */
 export const MAX_TOKEN_LENGTH = 8 * 1024;
 
-export interface SubscriberClaims {
-  channels: ChannelPatterns;
-  /** Expiry, seconds since the epoch, if the token has one. */
-  exp?: number;
-  sub?: string;
-}
-
-export class TokenError extends Error {
-  override name = 'TokenError';
-}
-
-export function verifySubscriberToken(token: string, secret: string, nowMs: number): SubscriberClaims {
+/**
+ * Verifies a token against `keys` (a bare string is an HS256 secret) at
+ * `nowMs`; rejects with a TokenError whose message is the reason.
+ */
+export async function verifySubscriberToken(token: string, keys: SubscriberKeys | string, nowMs: number): Promise<SubscriberClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('token too long');
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new TokenError('malformed token');
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  const header = decodeJson(headerPart);
-  if (header.alg !== 'HS256') throw new TokenError('token algorithm must be HS256');
-  if (header.typ !== undefined && header.typ !== 'JWT') throw new TokenError('token type must be JWT');
-  const expected = createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest();
-  const given = Buffer.from(signaturePart, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new TokenError('bad token signature');
+  const checked = typeof keys === 'string' ? await SubscriberKeys.fromSecret(keys) : keys;
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, (header: JWSHeaderParameters) => {
+      if (header.typ !== undefined && !/^(application\/)?jwt$/i.test(header.typ)) throw new TokenError('token type must be JWT');
+      return checked.keyFor(header);
+    }, {
+      algorithms: checked.algorithms,
+      issuer: checked.issuer,
+      audience: checked.audience,
+      currentDate: new Date(nowMs),
+      clockTolerance: CLOCK_SKEW_SECONDS,
+    }));
+    return claimsOf(payload);
+  } catch (err) {
+    throw tokenError(err, checked.algorithms);
   }
-  const payload = decodeJson(payloadPart);
-  const now = nowMs / 1000;
-  if (payload.exp !== undefined) {
-    if (typeof payload.exp !== 'number') throw new TokenError('exp must be a number');
-    if (now >= payload.exp + CLOCK_SKEW_SECONDS) throw new TokenError('token expired');
+}
+
+/** jose's errors as the short reasons clients are shown (`The subscriber token was rejected: token expired.`). */
+function tokenError(err: unknown, algorithms: string[]): unknown {
+  if (err instanceof TokenError) return err;
+  if (err instanceof ClaimError) return new TokenError(err.message);
+  if (err instanceof errors.JWTExpired) return new TokenError('token expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return new TokenError('token not yet valid');
+    if (err.reason === 'invalid') return new TokenError(`${err.claim} must be a number`);
+    if (err.reason === 'missing') return new TokenError(`token has no ${err.claim} claim, and this server requires one`);
+    if (err.claim === 'iss') return new TokenError('token issuer (iss) does not match the configured issuer');
+    if (err.claim === 'aud') return new TokenError('token audience (aud) does not match the configured audience');
+    return new TokenError(`bad ${err.claim} claim`);
   }
-  if (payload.nbf !== undefined) {
-    if (typeof payload.nbf !== 'number') throw new TokenError('nbf must be a number');
-    if (now < payload.nbf - CLOCK_SKEW_SECONDS) throw new TokenError('token not yet valid');
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new TokenError('bad token signature');
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
+    return new TokenError(algorithms.length ? `token algorithm must be ${algorithms.join(' or ')}` : 'no subscriber token key is configured');
   }
-  let channels = ChannelPatterns.NONE;
-  if (payload.channels !== undefined) {
-    if (!Array.isArray(payload.channels) || !payload.channels.every((c) => typeof c === 'string')) {
-      throw new TokenError('channels claim must be a list of strings');
-    }
-    channels = new ChannelPatterns(payload.channels as string[]);
-  }
-  return {
-    channels,
-    exp: payload.exp as number | undefined,
-    sub: typeof payload.sub === 'string' ? payload.sub : undefined,
-  };
+  if (err instanceof errors.JOSEError) return new TokenError('malformed token');
+  return err;
 }
 
 export interface SignOptions {
@@ -71,15 +75,29 @@ export interface SignOptions {
   /** Lifetime in seconds; omitted: no exp claim. */
   ttlSeconds?: number;
   sub?: string;
+  /** Patterns of channels the connection may publish to; omitted: no publish claim. */
+  publish?: string[];
+  /** Patterns of channels where it may join presence; omitted: no presence claim. */
+  presence?: string[];
+  /** Shown to others in presence; omitted: no info claim. */
+  info?: Record<string, unknown>;
+  iss?: string;
+  aud?: string | string[];
   nowMs?: number;
 }
 
-/** Mints an HS256 subscriber token (CLI `token`, tests, backends). */
+/**
+ * Mints an HS256 subscriber token (tests, bench, backends). Synchronous and
+ * by hand, unlike the verifier: signing trusts its own input, and tests
+ * need to sign headers jose would refuse to (`alg: none`).
+ */
 export function signSubscriberToken(secret: string, options: SignOptions): string {
   const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
   const payload: Record<string, unknown> = { channels: options.channels, iat };
   if (options.ttlSeconds !== undefined) payload.exp = iat + options.ttlSeconds;
-  if (options.sub !== undefined) payload.sub = options.sub;
+  for (const claim of ['sub', 'publish', 'presence', 'info', 'iss', 'aud'] as const) {
+    if (options[claim] !== undefined) payload[claim] = options[claim];
+  }
   return signJwt(secret, payload);
 }
 
@@ -88,15 +106,4 @@ export function signJwt(secret: string, payload: Record<string, unknown>, header
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   const signature = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
   return `${head}.${body}.${signature}`;
-}
-
-function decodeJson(part: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new TokenError('malformed token');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenError('malformed token');
-  return value as Record<string, unknown>;
 }

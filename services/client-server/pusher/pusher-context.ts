@@ -21,4 +21,6 @@ export interface PusherContext {
   /** The Pusher sockets' writes, coalesced per socket per event-loop turn (as the native WebSocket's). */
   writes: WriteBatcher;
   now: () => number;
+  /** Reports a cache channel's miss for the `cache_miss` webhook (deduplicated: cache-misses.ts). */
+  cacheMiss(native: string): void;
 }

@@ -14,6 +14,7 @@ import type { Hub } from '../hub.js';
 import type { ConnectionsPerIp } from '../limits/connections-per-ip.js';
 import { releaseUpgradeRequest } from '../transports/ws/ws-upgrade.js';
 import { WriteBatcher } from '../transports/ws/write-batcher.js';
+import { cacheMissReporter } from './cache-misses.js';
 import { PusherConnection } from './pusher-connection.js';
 import type { PusherContext } from './pusher-context.js';
 import { PusherPresenceRooms } from './presence-room.js';
@@ -22,7 +23,7 @@ import { listenForTerminations } from './terminations.js';
 
 export interface PusherEndpointDeps {
   config: PusherContext['config'] & Pick<Config, 'pusherApps' | 'allowedOrigins'>;
-  engine: Pick<Engine, 'bus' | 'presence' | 'control'>;
+  engine: Pick<Engine, 'bus' | 'presence' | 'control' | 'noteCacheMiss'>;
   hub: Hub;
   metrics: Metrics;
   logger: Logger;
@@ -58,6 +59,7 @@ export function registerPusherEndpoint(app: FastifyInstance, deps: PusherEndpoin
     logger: logger.child({ component: 'pusher' }),
     writes: new WriteBatcher((n) => delivered.inc(n)),
     now: deps.now,
+    cacheMiss: cacheMissReporter(engine, logger, deps.now),
   };
   const terminations = listenForTerminations(engine.control, users, ctx.logger);
   app.addHook('onClose', () => terminations.stop());

@@ -129,7 +129,10 @@ export class PusherSubscriptions {
     ctx.metrics.subscriptions.inc();
     if (state.type.cache) {
       if (cached) owner.send(cached);
-      else owner.sendText(cacheMiss(state.name));
+      else {
+        owner.sendText(cacheMiss(state.name));
+        ctx.cacheMiss(state.native);
+      }
     }
     subscription.goLive(cached?.id, []);
   }

@@ -36,7 +36,7 @@ export class MemoryBroker {
 
   constructor(options: MemoryBrokerOptions) {
     this.now = options.now ?? Date.now;
-    this.store = new MemoryStore(options.config, this.now);
+    this.store = new MemoryStore(options.config, this.now, (t) => this.append(true, t));
     this.sweepTimer = setInterval(() => this.store.sweep((c) => (this.listeners.get(c)?.size ?? 0) > 0), SWEEP_INTERVAL_MS).unref();
   }
 

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Control } from '../control.js';
 import type { Engine, EngineDeps } from '../engine.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
+import { startWebhooks } from '../webhooks/dispatcher.js';
+import { MemoryOutboxStore } from '../webhooks/memory-outbox.js';
+import { webhookChannels } from '../webhooks/routes.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryChannels } from './memory-channels.js';
@@ -28,7 +31,7 @@ export function createMemoryEngine(deps: EngineDeps & { broker?: MemoryBroker })
   const replicaId = randomUUID();
   const broker = deps.broker ?? new MemoryBroker({ config, now });
   const bus = new MemoryBus({ config, logger, broker });
-  const webhooks = config.webhookUrls.length > 0;
+  const webhooks = webhookChannels(config);
   const presence = new MemoryPresence(broker, replicaId, bus, webhooks);
   const channels = new MemoryChannels(broker, replicaId, webhooks);
   const liveness = new MemoryLiveness(broker, replicaId, config.presenceTtlSeconds * 1000, (replica) => {
@@ -36,7 +39,9 @@ export function createMemoryEngine(deps: EngineDeps & { broker?: MemoryBroker })
     channels.expireReplica(replica);
   });
   const control = new Control(bus, logger);
+  const dispatcher = startWebhooks({ config, logger, metrics: deps.metrics }, () => new MemoryOutboxStore(broker));
   const release = async () => {
+    await dispatcher?.close();
     await control.stop();
     await bus.close();
     if (!deps.broker) broker.close();
@@ -50,6 +55,9 @@ export function createMemoryEngine(deps: EngineDeps & { broker?: MemoryBroker })
     channels,
     control,
     publishRateLimiter: config.publishRateLimit > 0 ? new MemoryRateLimiter(publishRateLimitOptions(config), now) : undefined,
+    async noteCacheMiss(channel) {
+      broker.append(webhooks(channel), { kind: 'cache.miss', channel, time: broker.now() });
+    },
     health: () => bus.health(),
     async close() {
       liveness.close();

@@ -77,3 +77,25 @@ export function replicaSweepKey(replica: string): string {
 
 /** Occupied channels by name (sorted set, score 0) for the server API's listing: a hint healed by each replica's reports. */
 export const CHANNEL_INDEX_KEY = 'er:channels';
+
+/** The webhook lease of the channel: which dispatcher delivers its outbox now (a string, with an expiry). */
+export function outboxLeaseKey(channel: string): string {
+  return `${PREFIX}${channel}}:wl`;
+}
+
+/** Delivery state of the channel's outbox: per webhook URL a cursor and its batch in flight (scripts/webhook-scripts.ts). */
+export function outboxStateKey(channel: string): string {
+  return `${PREFIX}${channel}}:wd`;
+}
+
+/** Every outbox, as a SCAN pattern (the repair that finds outboxes off the work list). */
+export const OUTBOX_SCAN_PATTERN = `${PREFIX}*}:w`;
+
+/** The channel of an outbox key, or undefined for any other key. */
+export function channelOfOutboxKey(key: string): string | undefined {
+  const end = key.indexOf('}');
+  return key.startsWith(PREFIX) && end > PREFIX.length && key.slice(end) === '}:w' ? key.slice(PREFIX.length, end) : undefined;
+}
+
+/** Held by the replica that runs the outbox repair this interval, so that one SCAN serves the whole deployment. */
+export const OUTBOX_REPAIR_KEY = 'er:webhooks:repair';

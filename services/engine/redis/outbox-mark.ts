@@ -12,3 +12,8 @@ import { OUTBOX_INDEX_KEY } from './keys.js';
 export async function markOutbox(redis: Redis, channel: string, nowMs: number): Promise<void> {
   await redis.zadd(OUTBOX_INDEX_KEY, nowMs, channel);
 }
+
+/** markOutbox for several channels in one command (a publish batch's client publishes). */
+export async function markOutboxes(redis: Redis, channels: readonly string[], nowMs: number): Promise<void> {
+  if (channels.length > 0) await redis.zadd(OUTBOX_INDEX_KEY, ...channels.flatMap((c) => [nowMs, c]));
+}

@@ -63,6 +63,11 @@ export const DEFAULT_PRESENCE_TTL_SECONDS = 30;
 export const DEFAULT_STATS_INTERVAL_SECONDS = 5;
 /** A webhook secret must be as hard to guess as an HS256 key (PROTOCOL.md v1.1: at least 32 characters). */
 export const MIN_WEBHOOK_SECRET_LENGTH = 32;
+/**
+ * A webhook that fails is retried for a day (PROTOCOL.md v1.1 asks at least an
+ * hour): a receiver down over a night still gets everything once it is back.
+ */
+export const DEFAULT_WEBHOOK_GIVE_UP_SECONDS = 24 * 60 * 60;
 /** Room for the envelope around the largest `data` in a client publish frame (PROTOCOL.md v1.1: MAX_EVENT_BYTES + 16 KiB). */
 export const FRAME_ENVELOPE_BYTES = 16 * 1024;
 /** WAIT blocks a publish until replicas confirm; a second is generous on a LAN and bounds the 503's latency. */
@@ -102,7 +107,7 @@ export const CONFIG_FIELDS = {
   }),
   publisherKeysFile: text('PUBLISHER_KEYS_FILE', { doc: 'a file of keys, one per line (`#` comments), added to `PUBLISHER_KEYS`' }),
   subscriberJwtSecret: text('SUBSCRIBER_JWT_SECRET', {
-    doc: `HS256 secret (≥ ${MIN_JWT_SECRET_LENGTH} characters) for subscriber tokens; the client-server needs it`,
+    doc: `HS256 secret (≥ ${MIN_JWT_SECRET_LENGTH} characters) for subscriber tokens; the client-server needs it, \`SUBSCRIBER_JWKS_URL\` or \`SUBSCRIBER_JWT_PUBLIC_KEY_FILE\``,
     check: (v) => (v.length >= MIN_JWT_SECRET_LENGTH ? undefined : `must be at least ${MIN_JWT_SECRET_LENGTH} characters (HS256 needs a 256-bit secret)`),
   }),
   authDisabled: bool('AUTH_DISABLED', {
@@ -199,6 +204,10 @@ export const CONFIG_FIELDS = {
   webhookSecret: text('WEBHOOK_SECRET', {
     doc: `HMAC-SHA256 key of the \`Eventrelay-Signature\` header (≥ ${MIN_WEBHOOK_SECRET_LENGTH} characters); required when \`WEBHOOK_URLS\` is set`,
     check: (v) => (v.length >= MIN_WEBHOOK_SECRET_LENGTH ? undefined : `must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`),
+  }),
+  webhookGiveUpSeconds: int('WEBHOOK_GIVE_UP_SECONDS', {
+    default: DEFAULT_WEBHOOK_GIVE_UP_SECONDS, min: 1, max: 30 * 86400,
+    doc: 'a webhook still failing this long after it was made (its body\'s `time`) is given up (logged as an error, counted, the next one goes on); PROTOCOL.md promises at least an hour (3600), shorter is for tests',
   }),
   subscriberJwksUrl: text('SUBSCRIBER_JWKS_URL', {
     doc: 'a JWKS document of public keys for RS256 / ES256 / EdDSA subscriber tokens (fetched at start and refreshed; the token\'s `kid` picks the key)',

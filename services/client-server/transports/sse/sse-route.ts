@@ -39,7 +39,7 @@ export function registerSse(app: FastifyInstance, deps: SseDeps): void {
     reply.headers(cors);
     if (deps.lifecycle.isDraining) return sendError(reply, drainingError());
     // PROTOCOL.md order: credentials (401), channel and since shape (400), permission (403).
-    const claims = authenticateSubscriber(request, deps.config, deps.now());
+    const claims = await authenticateSubscriber(request, deps.config, deps.now());
     const channel = assertChannel((request.params as { channel: string }).channel);
     const header = request.headers['last-event-id'];
     const query = (request.query as Record<string, unknown>).since;

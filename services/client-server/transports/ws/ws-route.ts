@@ -43,7 +43,7 @@ export function registerWs(app: FastifyInstance, deps: WsRouteDeps): void {
         if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
           throw new RelayError('forbidden', 'This origin is not allowed to connect (ALLOWED_ORIGINS).');
         }
-        request.subscriberClaims = authenticateSubscriber(request, config, now());
+        request.subscriberClaims = await authenticateSubscriber(request, config, now());
       },
     },
     (socket, request) => {
