@@ -111,7 +111,9 @@ export class PusherSubscriptions {
 
   private async open(state: PusherChannelState): Promise<void> {
     const { owner, ctx } = this;
-    const subscription = new Subscription(state.native, owner, ctx.bus.ids, ctx.hub);
+    // Its own sink: once released it sends nothing more, while its presence leave (which comes first) is under way.
+    const sink: Sink = { send: (event) => state.released || owner.send(event), gap: (channel) => owner.gap(channel) };
+    const subscription = new Subscription(state.native, sink, ctx.bus.ids, ctx.hub);
     state.subscription = subscription;
     await ctx.hub.join(subscription);
     if (state.released) return;
