@@ -14,7 +14,9 @@ import { registerConsole } from './console/console-routes.js';
 import { Connections } from './connections.js';
 import { Hub } from './hub.js';
 import { ConnectionsPerIp } from './limits/connections-per-ip.js';
+import { OperatorCommands } from './operator-commands.js';
 import { registerPusherEndpoint } from './pusher/pusher-route.js';
+import { SessionsByUser } from './sessions-by-user.js';
 import { corsHeaders } from './transports/sse/sse-cors.js';
 import { registerSse } from './transports/sse/sse-route.js';
 import { registerWs } from './transports/ws/ws-route.js';
@@ -26,7 +28,7 @@ import { registerWs } from './transports/ws/ws-route.js';
  */
 export const CONNECTION_LIMIT_RETRY_AFTER_SECONDS = 5;
 
-const SUBSCRIBER_ROUTES = new Set(['/v1/ws', '/v1/sse/:channel']);
+const SUBSCRIBER_ROUTES = new Set(['/v1/ws', '/v1/sse/:channel', '/v1/sse']);
 
 /** The configuration the client-server reads. */
 export type ClientConfig = Pick<
@@ -46,6 +48,7 @@ export type ClientConfig = Pick<
   | 'maxSubscriptionsPerConnection'
   | 'maxClientMessagesPerSecond'
   | 'clientMessagesBurst'
+  | 'maxEventBytes'
   | 'pusherApps'
 >;
 
@@ -54,8 +57,8 @@ export interface ClientAppDeps {
   config: ClientConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  /** Presence, channels and control are needed by occupancy and the Pusher endpoint; fixtures on a bare bus leave them out. */
-  engine: Pick<Engine, 'bus' | 'health'> & Partial<Pick<Engine, 'presence' | 'channels' | 'control' | 'noteCacheMiss'>>;
+  /** `noteCacheMiss` feeds the Pusher endpoint's cache_miss webhooks; absent (fixtures), none are recorded. */
+  engine: Pick<Engine, 'bus' | 'health' | 'presence' | 'channels' | 'control' | 'publishRateLimiter'> & Partial<Pick<Engine, 'noteCacheMiss'>>;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -78,6 +81,8 @@ export interface ClientRelay {
   metrics: Metrics;
   connections: Connections;
   hub: Hub;
+  /** Open sessions per token `sub` (operator disconnects). */
+  users: SessionsByUser;
   /** Open subscriber connections per client address (MAX_CONNECTIONS_PER_IP). */
   connectionsPerIp: ConnectionsPerIp;
   /** Readiness off, then every connection closed with 1001 spread over `windowMs`. */
@@ -98,7 +103,9 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const metrics = deps.metrics ?? new Metrics('client-server');
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const now = deps.now ?? Date.now;
-  const hub = new Hub({ bus, channels: engine.channels, logger, metrics, now });
+  const hub = new Hub({ bus, presence: engine.presence, channels: engine.channels, logger, metrics, now });
+  const users = new SessionsByUser();
+  const operatorCommands = new OperatorCommands({ control: engine.control, users, logger });
   const connections = new Connections(config.heartbeatSeconds * 1000);
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
   const subscriberKeys = deps.subscriberKeys ?? (await SubscriberKeys.load(config, { logger, now }));
@@ -116,6 +123,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     metrics,
     connections,
     hub,
+    users,
     connectionsPerIp,
     async drain(windowMs) {
       lifecycle.startDraining();
@@ -126,7 +134,10 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   app.decorate('subscriberKeys', subscriberKeys);
   if (!deps.subscriberKeys) app.addHook('onClose', async () => subscriberKeys.close());
   installErrorHandling(app, metrics);
-  registerOpsRoutes(app, { health: engine, lifecycle, metrics });
+  // Not ready until operator disconnects are heard: a disconnect answered meanwhile would miss this replica.
+  const health = { health: () => (operatorCommands.problem() ? { ok: false, reason: operatorCommands.problem() } : engine.health()) };
+  registerOpsRoutes(app, { health, lifecycle, metrics });
+  operatorCommands.start();
 
   await app.register(websocket, {
     options: {
@@ -138,7 +149,10 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     preClose: async () => {},
   });
 
-  app.addHook('onClose', async () => connections.stop());
+  app.addHook('onClose', async () => {
+    connections.stop();
+    await operatorCommands.stop();
+  });
 
   // MAX_CONNECTIONS_PER_IP, before the upgrade or the stream: a slot is held
   // from here until the socket (WebSocket) or the response (SSE) closes,
@@ -157,18 +171,17 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
     else reply.raw.once('close', release);
   });
 
-  const transportDeps = { config, logger, bus, hub, metrics, lifecycle, connections, now };
+  const transportDeps = { config, logger, bus, hub, users, metrics, lifecycle, connections, now, publishRateLimiter: engine.publishRateLimiter };
   registerWs(app, transportDeps);
   registerSse(app, transportDeps);
   registerConsole(app, deps.consoleAssets ?? { files: new Map() });
-  if (config.pusherApps.length > 0) registerPusherEndpoint(app, { ...transportDeps, engine: requireFull(engine), connectionsPerIp });
+  if (config.pusherApps.length > 0) registerPusherEndpoint(app, { ...transportDeps, engine: pusherEngine(engine), connectionsPerIp });
   return app;
 }
 
-function requireFull(engine: ClientAppDeps['engine']): Pick<Engine, 'bus' | 'presence' | 'control' | 'noteCacheMiss'> {
-  const { presence, control, noteCacheMiss } = engine;
-  if (!presence || !control || !noteCacheMiss) throw new Error('The Pusher endpoint (PUSHER_APP_* / PUSHER_APPS_FILE) needs an engine with presence and control');
-  return { bus: engine.bus, presence, control, noteCacheMiss: noteCacheMiss.bind(engine) };
+/** The engine the Pusher endpoint uses; without noteCacheMiss (a fixture's engine) cache misses are not recorded for webhooks. */
+function pusherEngine(engine: ClientAppDeps['engine']): Pick<Engine, 'bus' | 'presence' | 'control' | 'noteCacheMiss'> {
+  return { bus: engine.bus, presence: engine.presence, control: engine.control, noteCacheMiss: engine.noteCacheMiss?.bind(engine) ?? (async () => {}) };
 }
 
 /**

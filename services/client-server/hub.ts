@@ -1,28 +1,39 @@
 import type { Logger } from 'pino';
 import type { Bus, BusEvent, BusHandler } from '../engine/bus.js';
 import type { Channels } from '../engine/channels.js';
-import type { PresenceChange } from '../engine/presence.js';
+import type { Presence, PresenceChange, PresenceMember } from '../engine/presence.js';
 import type { Metrics } from '../runtime/metrics.js';
 import { OutboundEvent } from './outbound-event.js';
+import { PresenceRoom } from './presence-room.js';
 import type { Subscription, SubscriptionOwner } from './subscription.js';
 
 interface ChannelEntry {
   subscribers: Set<Subscription>;
-  /** Resolves once the bus subscription is live; shared by concurrent joins. */
+  /** Resolves once the channel is occupied and the bus subscription is live; shared by concurrent joins. */
   ready: Promise<void>;
+  /** The channel's presence view while it has presence subscribers. */
+  room?: PresenceRoom;
+  /** Presence leaves still under way: the last subscriber's vacate waits for them (presence.leave comes before channel.vacated). */
+  leaves: Set<Promise<void>>;
+}
+
+/** A subscription's presence membership: its connection key, and whether the join went through. */
+interface Membership {
+  connection: string;
+  joined: Promise<boolean>;
 }
 
 /** Hears the presence transitions of every channel this hub holds (the Pusher endpoint's presence rooms). */
 export interface PresenceObserver {
   onPresence(channel: string, change: PresenceChange): void;
-  /** The bus resubscribed the channel after an interruption: transitions of the meantime may be missing. */
+  /** The bus resumed the channel after an interruption: transitions of the meantime may be missing. */
   onResume(channel: string): void;
 }
 
 export interface HubDeps {
   bus: Pick<Bus, 'subscribe' | 'unsubscribe'>;
-  /** Occupancy and counts (engine.channels); absent, nothing is reported (fixtures built on a bare bus). */
-  channels?: Pick<Channels, 'occupy' | 'vacate' | 'report'>;
+  presence: Presence;
+  channels: Channels;
   logger: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -31,18 +42,21 @@ export interface HubDeps {
 /**
  * Counts this process's subscribers per channel and touches the broker only
  * on the first join and the last leave (centrifuge's node.go does the same):
- * occupancy, then the bus subscription, on the first; the bus unsubscribe
- * and the vacate on the last. A channel with 10,000 local subscribers costs
- * one Redis subscription, whichever protocol (native or Pusher) they speak,
- * and its count is reported on every change (Channels.report batches it).
+ * occupancy, then the bus subscription, on the first; the bus
+ * unsubscribe and the vacate on the last. A channel with 10,000 local
+ * subscribers costs one Redis subscription, whichever protocol (native or Pusher) they speak, and its count is reported on
+ * every change (Channels.report batches it).
  */
 export class Hub implements BusHandler, SubscriptionOwner {
   private readonly channels = new Map<string, ChannelEntry>();
-  /** Last-leave work (vacate, bus unsubscribe) still under way, per channel. */
+  /** Last-leave work (presence leaves, vacate, bus unsubscribe) still under way, per channel. */
   private readonly leaving = new Map<string, Promise<void>>();
+  private readonly memberships = new Map<Subscription, Membership>();
+  /** Other protocols' presence views (the Pusher endpoint), fed the same transitions as the native rooms. */
   private readonly observers = new Set<PresenceObserver>();
   private readonly logger: Logger;
   private readonly now: () => number;
+  private connections = 0;
 
   constructor(private readonly deps: HubDeps) {
     this.logger = deps.logger.child({ component: 'hub' });
@@ -58,14 +72,19 @@ export class Hub implements BusHandler, SubscriptionOwner {
     this.observers.add(observer);
   }
 
+  /** A connection key unique in this process (presence members are kept per connection). */
+  connectionId(): string {
+    return (++this.connections).toString(36);
+  }
+
   /** Resolves when the subscription receives every event published from now on. */
   async join(subscription: Subscription): Promise<void> {
     const { channel } = subscription;
     let entry = this.channels.get(channel);
     if (!entry) {
-      const created: ChannelEntry = { subscribers: new Set(), ready: Promise.resolve() };
-      // A leave of the same channel may still be unsubscribing from the bus (e.g. a client
-      // sent unsubscribe and subscribe in one breath): the bus must see them in that order.
+      const created: ChannelEntry = { subscribers: new Set(), ready: Promise.resolve(), leaves: new Set() };
+      // A leave of the same channel may still be vacating and unsubscribing (e.g. a client
+      // sent unsubscribe and subscribe in one breath): the broker must see them in that order.
       const previous = this.leaving.get(channel) ?? Promise.resolve();
       created.ready = previous
         .then(() => this.occupyAndSubscribe(channel))
@@ -84,7 +103,31 @@ export class Hub implements BusHandler, SubscriptionOwner {
       entry.subscribers.delete(subscription);
       throw err;
     }
-    if (this.channels.get(channel) === entry) this.deps.channels?.report(channel, entry.subscribers.size);
+    if (this.channels.get(channel) === entry) this.deps.channels.report(channel, entry.subscribers.size);
+  }
+
+  /**
+   * Makes a joined, live subscription a presence member and returns its
+   * reply's `presence` JSON, or undefined when it closed meanwhile. Rejects
+   * when the engine cannot be reached; the caller closes the subscription,
+   * which leaves again.
+   */
+  async joinPresence(subscription: Subscription, connection: string, member: PresenceMember): Promise<string | undefined> {
+    const { channel } = subscription;
+    const entry = this.channels.get(channel);
+    if (!entry?.subscribers.has(subscription)) return undefined;
+    const room = (entry.room ??= new PresenceRoom(channel, this.deps.presence, this.logger));
+    room.refs++;
+    const joined = this.deps.presence.join(channel, connection, member).then(() => {
+      this.deps.metrics.presenceMemberships.inc();
+      return true;
+    });
+    const membership: Membership = { connection, joined: joined.catch(() => false) };
+    this.memberships.set(subscription, membership);
+    await joined;
+    await room.loaded;
+    if (subscription.isClosed) return undefined;
+    return room.attach(subscription, member);
   }
 
   /** Called by `Subscription.close()`, once per subscription. */
@@ -92,8 +135,9 @@ export class Hub implements BusHandler, SubscriptionOwner {
     const { channel } = subscription;
     const entry = this.channels.get(channel);
     if (!entry || !entry.subscribers.delete(subscription)) return;
+    this.leavePresence(entry, subscription);
     if (entry.subscribers.size > 0) {
-      this.deps.channels?.report(channel, entry.subscribers.size);
+      this.deps.channels.report(channel, entry.subscribers.size);
       return;
     }
     this.channels.delete(channel);
@@ -101,7 +145,7 @@ export class Hub implements BusHandler, SubscriptionOwner {
     // done, so that a join arriving meanwhile occupies and subscribes only after it.
     const done: Promise<void> = entry.ready
       .then(
-        () => this.vacateAndUnsubscribe(channel),
+        () => this.vacateAndUnsubscribe(channel, entry),
         () => undefined,
       )
       .finally(() => {
@@ -123,31 +167,66 @@ export class Hub implements BusHandler, SubscriptionOwner {
     const entry = this.channels.get(channel);
     if (!entry) return;
     this.logger.warn({ channel, subscribers: entry.subscribers.size }, 'continuity lost on channel; subscribers must resume');
+    // Their sessions close; presence subscribers get a fresh member list when they resubscribe.
     for (const subscription of [...entry.subscribers]) subscription.sink.gap(channel);
   }
 
   onPresence(channel: string, change: PresenceChange): void {
-    if (!this.channels.has(channel)) return;
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    entry.room?.apply(change);
     for (const observer of this.observers) observer.onPresence(channel, change);
   }
 
-  onResubscribed(channel: string): void {
-    if (!this.channels.has(channel)) return;
+  /**
+   * The bus's live delivery of `channel` was interrupted and has caught up
+   * (events backfilled); presence transitions sent meanwhile are not in any
+   * history, so the view is read again and the differences told.
+   */
+  onResume(channel: string): void {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    void entry.room?.sync();
     for (const observer of this.observers) observer.onResume(channel);
   }
 
   private async occupyAndSubscribe(channel: string): Promise<void> {
-    await this.deps.channels?.occupy(channel);
+    await this.deps.channels.occupy(channel);
     try {
       await this.deps.bus.subscribe(channel, this);
     } catch (err) {
-      await this.deps.channels?.vacate(channel).catch((e: unknown) => this.logger.warn({ err: e, channel }, 'vacate after a failed subscribe failed'));
+      await this.deps.channels.vacate(channel).catch((e: unknown) => this.logger.warn({ err: e, channel }, 'vacate after a failed subscribe failed'));
       throw err;
     }
   }
 
-  private async vacateAndUnsubscribe(channel: string): Promise<void> {
-    await this.deps.channels?.vacate(channel).catch((err: unknown) => this.logger.warn({ err, channel }, 'vacate failed; occupancy expires with PRESENCE_TTL_SECONDS'));
+  private leavePresence(entry: ChannelEntry, subscription: Subscription): void {
+    const membership = this.memberships.get(subscription);
+    if (!membership) return;
+    this.memberships.delete(subscription);
+    const { channel } = subscription;
+    if (entry.room) {
+      entry.room.detach(subscription);
+      if (--entry.room.refs === 0) entry.room = undefined;
+    }
+    const left: Promise<void> = membership.joined
+      .then(async (joined) => {
+        if (!joined) return;
+        try {
+          await this.deps.presence.leave(channel, membership.connection);
+        } finally {
+          // The membership is gone from here either way: a leave that failed expires (PRESENCE_TTL_SECONDS).
+          this.deps.metrics.presenceMemberships.dec();
+        }
+      })
+      .catch((err: unknown) => this.logger.warn({ err, channel }, 'presence leave failed; the member expires with PRESENCE_TTL_SECONDS'))
+      .finally(() => entry.leaves.delete(left));
+    entry.leaves.add(left);
+  }
+
+  private async vacateAndUnsubscribe(channel: string, entry: ChannelEntry): Promise<void> {
+    await Promise.all(entry.leaves);
+    await this.deps.channels.vacate(channel).catch((err: unknown) => this.logger.warn({ err, channel }, 'vacate failed; occupancy expires with PRESENCE_TTL_SECONDS'));
     await this.deps.bus.unsubscribe(channel).catch((err: unknown) => this.logger.warn({ err, channel }, 'bus unsubscribe failed'));
   }
 }

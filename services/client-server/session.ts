@@ -1,12 +1,14 @@
 import type { Bus } from '../engine/bus.js';
 import { CloseCode } from '../protocol/close-codes.js';
+import { RelayError } from '../protocol/errors.js';
 import type { Config } from '../runtime/config/schema.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { SubscriberClaims } from './auth/jwt.js';
 import type { Hub } from './hub.js';
 import { openSubscription, type OpenedSubscription } from './open-subscription.js';
 import type { OutboundEvent } from './outbound-event.js';
-import type { Sink, Subscription } from './subscription.js';
+import type { SessionsByUser } from './sessions-by-user.js';
+import type { PresenceMessage, Sink, Subscription } from './subscription.js';
 
 /** setTimeout's largest delay (about 24.8 days); a later `exp` is re-armed when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -18,6 +20,8 @@ export interface SessionSocket {
   bufferedBytes(): number;
   /** Writes one event in this transport's wire form. */
   writeEvent(event: OutboundEvent): void;
+  /** Writes a presence join or leave in this transport's wire form. */
+  writePresence(message: PresenceMessage): void;
   /** Ends the connection from our side: a WebSocket close frame, the end of an SSE stream. Called at most once. */
   end(code: number, reason: string): void;
 }
@@ -25,29 +29,55 @@ export interface SessionSocket {
 export interface SessionDeps {
   config: Pick<Config, 'maxBufferedBytes'>;
   hub: Hub;
-  bus: Pick<Bus, 'history' | 'ids'>;
+  bus: Pick<Bus, 'history' | 'latest' | 'ids'>;
   metrics: Metrics;
+  /** Open sessions per token `sub`, for operator disconnects. */
+  users: SessionsByUser;
+}
+
+export interface SubscribeOptions {
+  since?: string;
+  /** Join the channel's presence (the caller checked `authorize`). */
+  presence?: boolean;
+  /** See SubscribeRequest.baseline (multi-channel SSE). */
+  baseline?: boolean;
+}
+
+/**
+ * The permission check of a subscribe (PROTOCOL.md, Auth and v1.1
+ * Presence): a `channels` pattern must match; with presence also a
+ * `presence` pattern, and the token must have a `sub`.
+ */
+export function authorizeSubscribe(claims: SubscriberClaims, channel: string, presence: boolean): void {
+  if (!claims.channels.allows(channel)) throw new RelayError('forbidden', undefined, { channel });
+  if (!presence) return;
+  if (claims.sub === undefined) throw new RelayError('forbidden', 'Presence needs a token with a "sub" (the user id).', { channel });
+  if (!claims.presence?.allows(channel)) throw new RelayError('forbidden', 'Your token does not allow presence on this channel.', { channel });
 }
 
 /**
  * What one subscriber connection holds, whatever its transport: its
  * subscriptions, the guards every connection has (token expiry, slow
  * consumer), and the one way it ends. `close` (our side) and `closedByPeer`
- * both release everything once: every subscription leaves the hub, the
- * gauges go down, the expiry timer is cleared.
+ * both release everything once: every subscription leaves the hub (and
+ * presence), the gauges go down, the expiry timer is cleared.
  */
 export class Session implements Sink {
   private readonly subscriptions = new Map<string, Subscription>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private open = true;
+  /** This connection's key in presence (unique in this process). */
+  private readonly connection: string;
 
   constructor(
     private readonly socket: SessionSocket,
-    claims: SubscriberClaims,
+    readonly claims: SubscriberClaims,
     private readonly deps: SessionDeps,
     private readonly nowMs: () => number,
   ) {
+    this.connection = deps.hub.connectionId();
     deps.metrics.connections.inc({ transport: socket.transport });
+    if (claims.sub !== undefined) deps.users.add(claims.sub, this);
     // PROTOCOL.md: `exp` is honoured, also on a connection that is already open.
     if (claims.exp !== undefined) this.armExpiry(claims.exp * 1000);
   }
@@ -64,12 +94,20 @@ export class Session implements Sink {
     return this.subscriptions.has(channel);
   }
 
+  /** authorizeSubscribe with this session's claims. */
+  authorize(channel: string, presence: boolean): void {
+    authorizeSubscribe(this.claims, channel, presence);
+  }
+
   /**
    * Subscribes with resume (open-subscription.ts). Resolves undefined when
-   * the session ended while history was read: nothing stays subscribed then.
+   * the session ended meanwhile: nothing stays subscribed then.
    */
-  async subscribe(channel: string, since: string | undefined): Promise<OpenedSubscription | undefined> {
-    const opened = await openSubscription(this.deps, channel, since, this);
+  async subscribe(channel: string, options: SubscribeOptions = {}): Promise<OpenedSubscription | undefined> {
+    const { sub, info } = this.claims;
+    const presence = options.presence && sub !== undefined ? { connection: this.connection, member: { user: sub, info: info ?? {} } } : undefined;
+    const opened = await openSubscription(this.deps, { channel, since: options.since, presence, baseline: options.baseline }, this);
+    if (!opened) return undefined;
     if (!this.open) {
       opened.subscription.close();
       return undefined;
@@ -89,18 +127,26 @@ export class Session implements Sink {
 
   /** The slow-consumer guard, then the transport's write. */
   send(event: OutboundEvent): boolean {
-    if (!this.open) return false;
-    if (this.socket.bufferedBytes() > this.deps.config.maxBufferedBytes) {
-      this.deps.metrics.slowConsumerDisconnects.inc();
-      this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
-      return false;
-    }
+    if (!this.writable()) return false;
     this.socket.writeEvent(event);
+    return true;
+  }
+
+  sendPresence(message: PresenceMessage): boolean {
+    if (!this.writable()) return false;
+    this.socket.writePresence(message);
     return true;
   }
 
   gap(): void {
     this.close(CloseCode.goingAway, 'history lost; resume with since');
+  }
+
+  /** PROTOCOL.md v1.1 `POST /v1/users/{user}/disconnect`: closed with 4003. */
+  disconnect(): void {
+    if (!this.open) return;
+    this.deps.metrics.operatorDisconnects.inc({ transport: this.socket.transport });
+    this.close(CloseCode.disconnected, 'disconnected by the operator');
   }
 
   /** Ends the connection from our side with `code`; the client learns why. */
@@ -114,11 +160,22 @@ export class Session implements Sink {
     this.release();
   }
 
+  private writable(): boolean {
+    if (!this.open) return false;
+    if (this.socket.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.deps.metrics.slowConsumerDisconnects.inc();
+      this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
+      return false;
+    }
+    return true;
+  }
+
   private release(): boolean {
     if (!this.open) return false;
     this.open = false;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
+    if (this.claims.sub !== undefined) this.deps.users.remove(this.claims.sub, this);
     for (const channel of [...this.subscriptions.keys()]) this.unsubscribe(channel);
     this.deps.metrics.connections.dec({ transport: this.socket.transport });
     return true;

@@ -64,11 +64,13 @@ export interface BusHandler {
   /** A presence transition of `channel` (presence.ts), delivered once per transition to each subscribed bus. */
   onPresence?(channel: string, change: PresenceChange): void;
   /**
-   * The bus resubscribed `channel` after its connection was lost, and
-   * backfilled its events; presence transitions of the meantime are not
-   * replayed, so a handler that shows members re-reads them.
+   * Live delivery of `channel` was interrupted (the bus reconnected) and has
+   * caught up: every held event after the last one delivered was backfilled
+   * (or `onGap` was called). Presence transitions are kept in no history, so
+   * some may have been missed: a handler showing presence reads it again.
+   * A bus that never reconnects (memory) never calls it.
    */
-  onResubscribed?(channel: string): void;
+  onResume?(channel: string): void;
 }
 
 export interface BusHealth {

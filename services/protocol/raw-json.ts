@@ -20,14 +20,21 @@ function skipWhitespace(text: string, i: number): number {
   return i;
 }
 
-/** The end of the string whose opening quote is at `i`. */
+/**
+ * The end of the string whose opening quote is at `i`. Jumps from quote to
+ * quote with indexOf (native, several times faster than a loop over every
+ * character of a long string); a quote is the closing one when an even number
+ * of backslashes precedes it. The opening quote stops the backslash count.
+ */
 function skipString(text: string, i: number): number {
-  for (i++; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) i++;
-    else if (c === 0x22 /* " */) return i + 1;
+  for (;;) {
+    const quote = text.indexOf('"', i + 1);
+    if (quote < 0) return text.length;
+    let before = quote - 1;
+    while (text.charCodeAt(before) === 0x5c /* \ */) before--;
+    if ((quote - 1 - before) % 2 === 0) return quote + 1;
+    i = quote;
   }
-  return i;
 }
 
 /** The end of the value starting at `i` (no leading whitespace). */
@@ -62,7 +69,9 @@ export function objectMembers(text: string, at: number): Map<string, Span> {
   let i = skipWhitespace(text, at + 1);
   while (i < text.length && text.charCodeAt(i) !== 0x7d) {
     const keyEnd = skipString(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    // Most keys hold no escape and are their own text; only an escaped one needs decoding.
+    const bare = text.slice(i + 1, keyEnd - 1);
+    const key = bare.includes('\\') ? (JSON.parse(text.slice(i, keyEnd)) as string) : bare;
     i = skipWhitespace(text, keyEnd);
     i = skipWhitespace(text, i + 1); // the colon
     const end = skipValue(text, i);

@@ -26,6 +26,9 @@ export class Metrics {
   readonly webhookRetries: Counter;
   readonly webhookFailures: Counter;
   readonly webhookQueueAge: Gauge;
+  readonly clientPublishes: Counter;
+  readonly presenceMemberships: Gauge;
+  readonly operatorDisconnects: Counter;
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -48,6 +51,9 @@ export class Metrics {
     this.webhookRetries = new Counter({ name: 'eventrelay_webhook_retries_total', help: 'Webhook attempts that failed (non-2xx or no answer in time) and will be retried', labelNames: ['receiver'], registers });
     this.webhookFailures = new Counter({ name: 'eventrelay_webhook_failures_total', help: 'Webhooks given up after WEBHOOK_GIVE_UP_SECONDS of failed attempts', labelNames: ['receiver'], registers });
     this.webhookQueueAge = new Gauge({ name: 'eventrelay_webhook_queue_age_seconds', help: 'Age of the oldest transition not yet delivered to every webhook URL (0: none), deployment-wide', registers });
+    this.clientPublishes = new Counter({ name: 'eventrelay_client_publishes_total', help: 'WebSocket publish messages, by outcome (published, replayed, or the error code)', labelNames: ['outcome'], registers });
+    this.presenceMemberships = new Gauge({ name: 'eventrelay_presence_memberships', help: 'Presence memberships (connection and channel) held by this client-server', registers });
+    this.operatorDisconnects = new Counter({ name: 'eventrelay_operator_disconnects_total', help: 'Connections closed with 4003 by an operator disconnect', labelNames: ['transport'], registers });
     this.errors = new Counter({ name: 'eventrelay_errors_total', help: 'Errors answered to clients, by code', labelNames: ['code'], registers });
   }
 }

@@ -107,14 +107,17 @@ export async function runMain(proc: NodeJS.Process, options: MainOptions): Promi
 }
 
 /**
- * Readiness off everywhere first (load balancers stop sending), then
- * long-lived connections closed spread over the window, then each app
- * closed (no new connections; in-flight publishes finish), then their
- * tracked work awaited. Only then may the caller close the engine: no event
- * answered 200 is lost by a shutdown.
+ * Readiness off and the listening sockets closed everywhere first (load
+ * balancers stop sending; a replacement may bind the port), then long-lived
+ * connections closed spread over the window, then each app closed
+ * (in-flight publishes finish), then their tracked work awaited. Only then
+ * may the caller close the engine: no event answered 200 is lost by a shutdown.
  */
 async function shutdownServers(servers: Server[], windowMs: number, logger: Logger): Promise<void> {
-  for (const s of servers) s.lifecycle.startDraining();
+  for (const s of servers) {
+    s.lifecycle.startDraining();
+    stopListening(s);
+  }
   await Promise.all(
     servers.map(async (s) => {
       try {
@@ -134,6 +137,20 @@ async function shutdownServers(servers: Server[], windowMs: number, logger: Logg
       }
     }),
   );
+}
+
+/**
+ * Closes the listening socket now, not after the drain window: connections
+ * already open stay and drain, while new ones go elsewhere at once. On one
+ * host a restarted service can bind the same port immediately instead of
+ * failing with EADDRINUSE for the whole window, and clients reconnecting
+ * meanwhile reach it rather than get this process's 503 (a browser's
+ * EventSource gives up for good on a non-200). Node also closes idle
+ * keep-alive sockets here; fastify's later close() accepts a server
+ * that is no longer listening.
+ */
+function stopListening(s: Server): void {
+  s.app.server.close();
 }
 
 /** The checkout's or image's root (the folder with package.json), found from a module's URL whether it runs from services/ or dist/services/. */

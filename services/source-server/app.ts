@@ -6,7 +6,7 @@ import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/err
 import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
-import { publisherAuth } from './plugins/auth.js';
+import { PublisherAuth } from './plugins/auth.js';
 import { registerPublishCors } from './plugins/cors.js';
 import { registerJsonTextParser } from './plugins/json-body.js';
 import { registerPublishRateLimit } from './plugins/rate-limit.js';
@@ -14,6 +14,7 @@ import { Publisher } from './publisher.js';
 import { registerPusherApi } from './pusher/pusher-api.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
+import { registerServerApi } from './routes/server-api/server-api.js';
 
 /**
  * Longest `{channel}` path segment routed at all. Above fastify's default of
@@ -28,13 +29,15 @@ export type SourceConfig = Pick<
   'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents' | 'pusherApps'
 >;
 
+/** What the source-server uses of the engine: the bus to publish and read history, and the shared state the server API reads. */
+export type SourceEngine = Pick<Engine, 'bus' | 'publishRateLimiter' | 'health' | 'channels' | 'presence' | 'control'>;
+
 /** What the source-server is built from; the caller creates the engine and closes it after the app. */
 export interface SourceAppDeps {
   config: SourceConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  /** Channels, presence and control are needed by the Pusher HTTP API; fixtures on a bare bus leave them out. */
-  engine: Pick<Engine, 'bus' | 'publishRateLimiter' | 'health'> & Partial<Pick<Engine, 'channels' | 'presence' | 'control'>>;
+  engine: SourceEngine;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -44,12 +47,15 @@ export interface SourceAppDeps {
 }
 
 /**
- * The producers' HTTP API (PROTOCOL.md, Source server). Builds, never
- * listens: main.ts listens, and tests drive it with `app.inject()`.
+ * The producers' HTTP API (PROTOCOL.md, Source server) and the v1.1 server
+ * API (history, channel stats, presence, disconnects), both behind the
+ * publisher key. Builds, never listens: main.ts listens, and tests drive it
+ * with `app.inject()`.
  *
- * Shutdown: `lifecycle.startDraining()` makes publishes answer 503 and
- * /readyz 503; `app.close()` then waits for publishes in flight before it
- * resolves, after which the caller may close the engine.
+ * Shutdown: `lifecycle.startDraining()` makes publishes (and disconnects)
+ * answer 503 and /readyz 503, while server API reads go on; `app.close()`
+ * then waits for publishes and reads in flight before it resolves, after
+ * which the caller may close the engine.
  * Metrics and Lifecycle are readable later as `app.getDecorator<Metrics>('metrics')` / `('lifecycle')`.
  */
 export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
@@ -73,25 +79,22 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   registerPublishCors(app, config.publishAllowedOrigins);
 
   const publisher = new Publisher({ bus: engine.bus, lifecycle, metrics, logger: deps.logger, now: deps.now });
-  const checkPublisher = publisherAuth(config);
+  const auth = new PublisherAuth(config);
   // One hook, in this order: receive time first (it is the event's ts and the
   // start of the latency measure), then credentials, then drain state; all
   // before the body is read, so a refused request costs no upload.
   const onRequest: onRequestHookHandler[] = [
     async (request, reply) => {
       publisher.markReceived(request);
-      checkPublisher(request, reply);
+      auth.check(request, reply);
       publisher.refuseWhileDraining();
     },
   ];
   if (engine.publishRateLimiter) registerPublishRateLimit(app, { limiter: engine.publishRateLimiter, authDisabled: config.authDisabled });
-  registerPublishOne(app, { config, publisher, onRequest });
-  registerPublishBatch(app, { config, publisher, onRequest });
-  if (config.pusherApps.length > 0) {
-    const { channels, presence, control } = engine;
-    if (!channels || !presence || !control) throw new Error('The Pusher HTTP API (PUSHER_APP_* / PUSHER_APPS_FILE) needs an engine with channels, presence and control');
-    registerPusherApi(app, { config, engine: { bus: engine.bus, channels, presence, control }, publisher, metrics, logger: deps.logger, now: deps.now ?? Date.now });
-  }
+  registerPublishOne(app, { config, publisher, auth, onRequest });
+  registerPublishBatch(app, { config, publisher, auth, onRequest });
+  registerServerApi(app, { engine, lifecycle, onRequest: [async (request, reply) => auth.check(request, reply)] });
+  if (config.pusherApps.length > 0) registerPusherApi(app, { config, engine, publisher, metrics, logger: deps.logger, now: deps.now ?? Date.now });
 
   app.addHook('onClose', () => lifecycle.idle());
   return app;

@@ -13,8 +13,8 @@ const logger = pino({ level: 'silent' });
 describe('the hub, for every protocol', () => {
   test('occupies a channel on its first subscriber and vacates it after its last; counts what it holds', async () => {
     const engine = createMemoryEngine({ config: loadConfig({ STATS_INTERVAL_SECONDS: '0.1' }), logger });
-    const hub = new Hub({ bus: engine.bus, channels: engine.channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
-    const sink = { send: () => true, gap: () => {} };
+    const hub = new Hub({ bus: engine.bus, presence: engine.presence, channels: engine.channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const sink = { send: () => true, sendPresence: () => true, gap: () => {} };
     const [a, b] = [new Subscription('c', sink, STREAM_IDS, hub), new Subscription('c', sink, STREAM_IDS, hub)];
     await hub.join(a);
     await hub.join(b);
@@ -28,10 +28,10 @@ describe('the hub, for every protocol', () => {
 
   test("presence observers hear the transitions of the channels it holds, and only those", async () => {
     const engine = createMemoryEngine({ config: loadConfig({}), logger });
-    const hub = new Hub({ bus: engine.bus, channels: engine.channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ bus: engine.bus, presence: engine.presence, channels: engine.channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
     const heard: [string, PresenceChange][] = [];
     hub.observePresence({ onPresence: (channel, change) => heard.push([channel, change]), onResume: () => {} });
-    const held = new Subscription('room', { send: () => true, gap: () => {} }, STREAM_IDS, hub);
+    const held = new Subscription('room', { send: () => true, sendPresence: () => true, gap: () => {} }, STREAM_IDS, hub);
     await hub.join(held);
     await engine.presence.join('room', 'c1', { user: 'u1', info: {} });
     await engine.presence.join('elsewhere', 'c2', { user: 'u2', info: {} });

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import type { Bus, HistoryResult } from '../../services/engine/bus.js';
 import type { OutboundEvent } from '../../services/client-server/outbound-event.js';
-import { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
 import { Metrics } from '../../services/runtime/metrics.js';
 import { Hub } from '../../services/client-server/hub.js';
@@ -15,7 +15,7 @@ const config = loadConfig({});
 /** A sink that records what a connection would have been sent. */
 function recorder(): Sink & { ids: string[] } {
   const ids: string[] = [];
-  return { ids, send: (e: OutboundEvent) => (ids.push(e.id), true), gap: () => {} };
+  return { ids, send: (e: OutboundEvent) => (ids.push(e.id), true), sendPresence: () => true, gap: () => {} };
 }
 
 async function publish(bus: Bus, channel: string, n: number): Promise<string[]> {
@@ -26,7 +26,8 @@ async function publish(bus: Bus, channel: string, n: number): Promise<string[]> 
 
 describe('the resume seam', () => {
   test('events published after the live join but before the history read arrive once, in order', async () => {
-    const memory = new MemoryBus({ config, logger });
+    const engine = createMemoryEngine({ config, logger });
+    const memory = engine.bus;
     // The history read is where the race lives: events published while it runs are both
     // in the live buffer and in what the read returns.
     let during: string[] = [];
@@ -36,23 +37,24 @@ describe('the resume seam', () => {
         return memory.history(channel, since);
       },
     });
-    const hub = new Hub({ bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
     const before = await publish(memory, 'c', 4);
     const sink = recorder();
-    const opened = await openSubscription({ hub, bus }, 'c', before[0], sink);
+    const opened = (await openSubscription({ hub, bus }, { channel: 'c', since: before[0] }, sink))!;
     expect(opened.recovered).toBe(true);
     opened.start();
     const after = await publish(memory, 'c', 2);
     expect(sink.ids).toEqual([...before.slice(1), ...during, ...after]);
-    await memory.close();
+    await engine.close();
   });
 
   test('a live event that arrives after the history read already returned it is not sent twice', async () => {
-    const memory = new MemoryBus({ config, logger });
-    const hub = new Hub({ bus: memory, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const engine = createMemoryEngine({ config, logger });
+    const memory = engine.bus;
+    const hub = new Hub({ ...engine, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
     const [since] = await publish(memory, 'c', 1);
     const sink = recorder();
-    const opened = await openSubscription({ hub, bus: memory }, 'c', since, sink);
+    const opened = (await openSubscription({ hub, bus: memory }, { channel: 'c', since }, sink))!;
     opened.start();
     const [live] = await publish(memory, 'c', 1);
     // Redis can hand the same event to the subscriber connection late, after a history read on
@@ -60,6 +62,6 @@ describe('the resume seam', () => {
     const event = (await memory.history('c', since!)).events[0]!;
     hub.onEvent(event);
     expect(sink.ids).toEqual([live]);
-    await memory.close();
+    await engine.close();
   });
 });

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { signJwt } from '../../services/client-server/auth/jwt.js';
-import { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { createMemoryEngine, type MemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
 import { buildClientApp } from '../../services/client-server/app.js';
-import { engineOf } from '../support/engines.js';
 
 /**
  * The subscriber JWT is HS256 with SUBSCRIBER_JWT_SECRET and nothing else:
@@ -21,16 +20,16 @@ const now = Math.floor(NOW_MS / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 let app: FastifyInstance;
-let bus: MemoryBus;
+let engine: MemoryEngine;
 beforeAll(async () => {
   const config = loadConfig({ SUBSCRIBER_JWT_SECRET: SECRET });
   const logger = pino({ level: 'silent' });
-  bus = new MemoryBus({ config, logger });
-  app = await buildClientApp({ config, logger, engine: engineOf(bus), now: () => NOW_MS });
+  engine = createMemoryEngine({ config, logger });
+  app = await buildClientApp({ config, logger, engine, now: () => NOW_MS });
 });
 afterAll(async () => {
   await app?.close();
-  await bus?.close();
+  await engine?.close();
 });
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -32,7 +32,7 @@ export function presenceRecorder(): PresenceRecorder {
     onEvent: (event) => void recorder.events.push(event),
     onGap: () => {},
     onPresence: (_channel, change) => void recorder.changes.push(change),
-    onResubscribed: () => void recorder.resubscribed++,
+    onResume: () => void recorder.resubscribed++,
   };
   return recorder;
 }

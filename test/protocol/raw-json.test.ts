@@ -19,6 +19,15 @@ describe('raw JSON spans', () => {
     expect(arrayItems('[ ]', 0)).toEqual([]);
   });
 
+  test('end a string at the first quote preceded by an even number of backslashes', () => {
+    // Runs of backslashes before a quote: "\\" ends the string, "\\\"" escapes the quote.
+    const text = '{"a":"x\\\\","b":"y\\\\\\"z","c\\\\":"\\\\\\\\","d":"","e":1}';
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const members = objectMembers(text, 0);
+    expect([...members.keys()]).toEqual(Object.keys(parsed));
+    for (const [key, span] of members) expect(JSON.parse(slice(text, span))).toEqual(parsed[key]);
+  });
+
   test('find keys written with escapes, and keep the last of a repeated key as JSON.parse does', () => {
     const text = '{"d\\u0061ta":1,"data":2}';
     expect(slice(text, objectMembers(text, 0).get('data')!)).toBe('2');

@@ -1,4 +1,6 @@
+import { encodeEventMessage } from '../../services/protocol/event-message.js';
 import { describe, expect, test } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../services/protocol/raw-json.js';
 import { AUTH, errorCode, publishBatch, useSource } from '../support/source-app.js';
 
 interface Results {
@@ -63,6 +65,9 @@ describe('POST /v1/events (batch)', () => {
       ['a missing channel', { data: 1 }, 400, 'invalid_request'],
       ['missing data', { channel: 'ok' }, 400, 'invalid_request'],
       ['a bad idempotency key', { channel: 'ok', data: 1, idempotencyKey: 'has space' }, 400, 'invalid_request'],
+      ['a field other than channel, data and idempotencyKey', { channel: 'ok', data: 1, ttl: 60 }, 400, 'invalid_request'],
+      ['a misspelt idempotency key field', { channel: 'ok', data: 1, idempotency_key: 'k' }, 400, 'invalid_request'],
+      ['data nested deeper than MAX_JSON_DEPTH', { channel: 'ok', data: JSON.parse('['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1)) as unknown }, 400, 'invalid_request'],
       ['not an object', 'just a string', 400, 'invalid_request'],
       ['data over MAX_EVENT_BYTES', { channel: 'ok', data: 'x'.repeat(1024) }, 413, 'payload_too_large'],
     ])('%s at index 3: nothing is stored', async (_name, bad, status, code) => {
@@ -76,6 +81,45 @@ describe('POST /v1/events (batch)', () => {
     });
   });
 
+  test('data keeps every digit: 12345678901234567890 is stored as sent, not as 12345678901234567000', async () => {
+    const { app, bus } = useSource({ now: () => 1732450000000 });
+    const body = '{"events":[{"channel":"big","data":{"n":12345678901234567890,"f":1.50,"e":1E400,"s":"\\u00e9"}}]}';
+    const response = await publishBatch(app, body);
+
+    expect(response.statusCode).toBe(200);
+    const { results } = response.json() as Results;
+    const { events } = await bus.history('big', '0-0');
+    expect(encodeEventMessage(events[0]!).toString()).toBe(
+      `{"type":"event","channel":"big","id":"${results[0]!.id}","data":{"n":12345678901234567890,"f":1.50,"e":1E400,"s":"\\u00e9"},"ts":1732450000000}`,
+    );
+  });
+
+  test('a pretty-printed batch stores each data on one line with its digits, and single-line data exactly as written', async () => {
+    const { app, bus } = useSource();
+    const body = '{\n  "events": [\n    {"channel": "a", "data": {\n      "n": 12345678901234567890,\n      "s": "two  spaces"\n    }},\n    {"data": [1, 2.0], "channel": "a"}\n  ]\n}\n';
+    expect((await publishBatch(app, body)).statusCode).toBe(200);
+    const { events } = await bus.history('a', '0-0');
+    expect(events.map((e) => e.data.toString())).toEqual(['{"n":12345678901234567890,"s":"two  spaces"}', '[1, 2.0]']);
+  });
+
+  test('a repeated data field counts once, the last, as JSON.parse reads it', async () => {
+    const { app, bus } = useSource();
+    expect((await publishBatch(app, '{"events":[{"channel":"a","data":1,"data":{"last":2}}]}')).statusCode).toBe(200);
+    expect((await bus.history('a', '0-0')).events.map((e) => e.data.toString())).toEqual(['{"last":2}']);
+  });
+
+  test('a __proto__ field is a field like any other: 400 invalid_request with its index', async () => {
+    const { app } = useSource();
+    const response = await publishBatch(app, '{"events":[{"channel":"a","data":1},{"channel":"a","data":1,"__proto__":{}}]}');
+    expect(response.json()).toEqual({ error: { code: 'invalid_request', message: expect.any(String), index: 1 } });
+  });
+
+  test(`data nested exactly MAX_JSON_DEPTH (${MAX_JSON_DEPTH}) deep is stored`, async () => {
+    const { app } = useSource();
+    const data = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+    expect((await publishBatch(app, `{"events":[{"channel":"a","data":${data}}]}`)).statusCode).toBe(200);
+  });
+
   test('data: null is an event, not a missing field', async () => {
     const { app, stored } = useSource();
     const response = await publishBatch(app, { events: [{ channel: 'a', data: null }] });
@@ -83,7 +127,7 @@ describe('POST /v1/events (batch)', () => {
     expect((await stored('a')).map((e) => e.data)).toEqual([null]);
   });
 
-  test('data is measured serialized: exactly MAX_EVENT_BYTES is accepted', async () => {
+  test('data is measured as it is stored: exactly MAX_EVENT_BYTES is accepted', async () => {
     const { app } = useSource({ env: { MAX_EVENT_BYTES: '1024' } });
     const response = await publishBatch(app, { events: [{ channel: 'a', data: 'x'.repeat(1022) }] });
     expect(response.statusCode).toBe(200);

@@ -1,9 +1,8 @@
 import { pino } from 'pino';
 import { expect, test } from 'vitest';
-import { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { ConfigError, loadConfig } from '../../services/runtime/config/load.js';
 import { buildClientApp } from '../../services/client-server/app.js';
-import { engineOf } from '../support/engines.js';
 
 test('TRUST_PROXY accepts false, true, hops and addresses, and refuses anything else by name', () => {
   expect(loadConfig({}).trustProxy).toBe(false);
@@ -16,8 +15,8 @@ test('TRUST_PROXY accepts false, true, hops and addresses, and refuses anything 
 test('behind a trusted proxy the per-IP connection limit counts the forwarded client, not the proxy', async () => {
   const config = loadConfig({ AUTH_DISABLED: 'true', MAX_CONNECTIONS_PER_IP: '1', TRUST_PROXY: '127.0.0.1' });
   const logger = pino({ level: 'silent' });
-  const bus = new MemoryBus({ config, logger });
-  const app = await buildClientApp({ config, logger, engine: engineOf(bus) });
+  const engine = createMemoryEngine({ config, logger });
+  const app = await buildClientApp({ config, logger, engine });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/sse/demo`;
   const open = (ip: string) => fetch(url, { headers: { 'x-forwarded-for': ip } });
@@ -29,5 +28,5 @@ test('behind a trusted proxy the per-IP connection limit counts the forwarded cl
   await second.body?.cancel();
   await app.clientRelay.connections.drain(0);
   await app.close();
-  await bus.close();
+  await engine.close();
 });

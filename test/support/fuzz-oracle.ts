@@ -52,8 +52,8 @@ export const PROTOCOL_STATUS: Partial<Record<ErrorCode, number>> = {
   unavailable: 503,
 };
 
-/** Codes a WebSocket `error` message may carry (PROTOCOL.md, plus already_subscribed from the precise rules). */
-export const WS_ERROR_CODES = new Set(['invalid_json', 'invalid_request', 'invalid_channel', 'forbidden', 'already_subscribed', 'rate_limited', 'unavailable']);
+/** Codes a WebSocket `error` message may carry (PROTOCOL.md, plus already_subscribed from the precise rules, and v1.1 publish's payload_too_large). */
+export const WS_ERROR_CODES = new Set(['invalid_json', 'invalid_request', 'invalid_channel', 'forbidden', 'already_subscribed', 'rate_limited', 'unavailable', 'payload_too_large']);
 
 export const MiB = 1024 * 1024;
 

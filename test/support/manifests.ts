@@ -68,21 +68,36 @@ export function componentNames(): string[] {
  */
 export function renderProductionWithAllComponents(): K8sObject[] {
   const dir = mkdtempSync(join(tmpdir(), 'eventrelay-kustomize-'));
+  // A component the overlay already includes would add its objects twice (kustomize refuses).
+  const { components: included, namespace } = productionKustomization();
   try {
     const lines = [
       'apiVersion: kustomize.config.k8s.io/v1beta1',
       'kind: Kustomization',
+      // As if the components were listed in the overlay: their objects land in its namespace too.
+      `namespace: ${namespace}`,
       // kustomize takes relative paths only
       'resources:',
       `  - ${relative(dir, join(K8S_DIR, 'overlays', 'production'))}`,
       'components:',
-      ...componentNames().map((c) => `  - ${relative(dir, join(K8S_DIR, 'components', c))}`),
+      ...componentNames()
+        .filter((c) => !included.has(c))
+        .map((c) => `  - ${relative(dir, join(K8S_DIR, 'components', c))}`),
     ];
     writeFileSync(join(dir, 'kustomization.yaml'), lines.join('\n') + '\n');
     return kustomize(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The production overlay's namespace and the components it lists itself (by folder name). */
+function productionKustomization(): { namespace: string; components: Set<string> } {
+  const kustomization = parse(readFileSync(join(K8S_DIR, 'overlays', 'production', 'kustomization.yaml'), 'utf8')) as {
+    namespace: string;
+    components?: string[];
+  };
+  return { namespace: kustomization.namespace, components: new Set((kustomization.components ?? []).map((path) => path.split('/').at(-1)!)) };
 }
 
 /** Every rendering the checks cover: each overlay, plus production with all components. */

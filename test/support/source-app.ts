@@ -4,14 +4,13 @@ import type { Logger } from 'pino';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Bus } from '../../services/engine/bus.js';
 import type { MemoryBus } from '../../services/engine/memory/memory-bus.js';
-import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
+import { createMemoryEngine, type MemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { loadConfig, type Env } from '../../services/runtime/config/load.js';
 import { type Config } from '../../services/runtime/config/schema.js';
 import { Lifecycle } from '../../services/runtime/lifecycle.js';
 import { createLogger } from '../../services/runtime/logger.js';
 import { Metrics } from '../../services/runtime/metrics.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
-import { engineOf } from './engines.js';
 
 export const PUBLISHER_KEY = 'test-publisher-key-0123456789';
 export const AUTH = { authorization: `Bearer ${PUBLISHER_KEY}` };
@@ -25,6 +24,8 @@ export interface LogLine {
 
 export interface TestSource {
   app: FastifyInstance;
+  /** The engine the app runs on (its presence and channels stand for every client-server's), closed with the app. */
+  engine: MemoryEngine;
   bus: MemoryBus;
   config: Config;
   /** The pino logger the app was given, writing into `logs`. */
@@ -61,11 +62,13 @@ export function testSource(options: TestSourceOptions = {}): TestSource {
   const bus = engine.bus;
   const lifecycle = new Lifecycle();
   const metrics = new Metrics('source-server', { defaultMetrics: false });
-  const served = options.wrapBus ? engineOf(options.wrapBus(bus), engine.publishRateLimiter) : engine;
+  const wrapped = options.wrapBus?.(bus);
+  const served = wrapped ? { ...engine, bus: wrapped, health: () => wrapped.health() } : engine;
   const app = buildSourceApp({ config, logger, engine: served, lifecycle, metrics, now: options.now });
-  app.addHook('onClose', () => bus.close());
+  app.addHook('onClose', () => engine.close());
   return {
     app,
+    engine,
     bus,
     config,
     logger,

@@ -2,16 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildClientApp } from '../../services/client-server/app.js';
 import { SubscriberKeys } from '../../services/client-server/auth/subscriber-keys.js';
-import { MemoryBus } from '../../services/engine/memory/memory-bus.js';
+import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
-import { engineOf } from './engines.js';
 
 /** The wall clock the token tests start at (a whole second). */
 export const TOKEN_NOW_MS = 1_800_000_000_000;
 /** The channel every probe asks for; tokens of these tests allow only `elsewhere`, so an accepted token meets 403. */
 const PROBE = 'probe';
 
-/** A client-server app over a MemoryBus whose clock the test moves, and a way to ask its doors about a token. */
+/** A client-server app over a memory engine whose clock the test moves, and a way to ask its doors about a token. */
 export interface TokenRelay {
   app: FastifyInstance;
   /** The app's `now`: token expiry and the JWKS refetch cooldown. */
@@ -34,9 +33,9 @@ export async function startTokenRelay(env: Record<string, string>, options: Toke
   const config = loadConfig(env);
   const logger = pino({ level: 'silent' });
   const clock = { ms: TOKEN_NOW_MS };
-  const bus = new MemoryBus({ config, logger });
+  const engine = createMemoryEngine({ config, logger });
   const subscriberKeys = await options.keys?.(clock);
-  const app = await buildClientApp({ config, logger, engine: engineOf(bus), now: () => clock.ms, subscriberKeys });
+  const app = await buildClientApp({ config, logger, engine, now: () => clock.ms, subscriberKeys });
   return {
     app,
     clock,
@@ -56,7 +55,7 @@ export async function startTokenRelay(env: Record<string, string>, options: Toke
     async close() {
       await app.close();
       subscriberKeys?.close();
-      await bus.close();
+      await engine.close();
     },
   };
 }

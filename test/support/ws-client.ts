@@ -8,6 +8,8 @@ export type ServerMessage = Record<string, unknown> & { type: string };
  */
 export class TestSocket {
   readonly messages: ServerMessage[] = [];
+  /** The text of every message, as sent (JSON.parse would round big numbers). */
+  readonly raw: string[] = [];
   closeCode: number | undefined;
   closeReason = '';
   private cursor = 0;
@@ -15,6 +17,7 @@ export class TestSocket {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
+      this.raw.push(data.toString());
       this.messages.push(JSON.parse(data.toString()) as ServerMessage);
       this.wake();
     });

@@ -17,7 +17,7 @@ import type { PusherPresenceRoom, RoomListener } from './presence-room.js';
 export const CACHE_SCAN_EVENTS = 10;
 
 /** The socket the subscriptions belong to. */
-export interface SubscriptionsOwner extends Sink {
+export interface SubscriptionsOwner extends Pick<Sink, 'send' | 'gap'> {
   readonly socketId: string;
   readonly app: PusherApp;
   signedInUser(): SignedInUser | undefined;
@@ -112,7 +112,7 @@ export class PusherSubscriptions {
   private async open(state: PusherChannelState): Promise<void> {
     const { owner, ctx } = this;
     // Its own sink: once released it sends nothing more, while its presence leave (which comes first) is under way.
-    const sink: Sink = { send: (event) => state.released || owner.send(event), gap: (channel) => owner.gap(channel) };
+    const sink: Sink = { send: (event) => state.released || owner.send(event), sendPresence: () => true, gap: (channel) => owner.gap(channel) };
     const subscription = new Subscription(state.native, sink, ctx.bus.ids, ctx.hub);
     state.subscription = subscription;
     await ctx.hub.join(subscription);

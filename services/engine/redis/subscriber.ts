@@ -213,12 +213,7 @@ export class RedisSubscriber {
         const held = sub.held ?? [];
         sub.held = undefined;
         for (const message of held) this.deliverMessage(sub, message);
-        // Presence messages published while the connection was down are gone: the handler re-reads members.
-        try {
-          sub.handler.onResubscribed?.(sub.channel);
-        } catch (err) {
-          this.logger.error({ err, channel: sub.channel }, 'bus resubscribe handler threw');
-        }
+        this.resumed(sub);
       }
       this.runId = runId;
       this.recovering = false;
@@ -228,6 +223,15 @@ export class RedisSubscriber {
       if (!current()) return;
       this.logger.warn({ err }, 'resubscribe or backfill failed; retrying');
       this.retryTimer = setTimeout(() => void this.recover(generation), RECOVERY_RETRY_MS).unref();
+    }
+  }
+
+  /** BusHandler.onResume: presence transitions of the interruption may be lost; the handler re-reads them. */
+  private resumed(sub: Subscription): void {
+    try {
+      sub.handler.onResume?.(sub.channel);
+    } catch (err) {
+      this.logger.error({ err, channel: sub.channel }, 'bus resume handler threw');
     }
   }
 

@@ -1,6 +1,7 @@
 import { loadPusherApps } from './pusher-apps.js';
 import { CONFIG_FIELDS, MIN_PUBLISHER_KEY_LENGTH, type Config } from './schema.js';
 import type { Env, Field, FieldContext } from './fields.js';
+import { misspeltNames } from './typos.js';
 
 export type { Env } from './fields.js';
 
@@ -20,11 +21,12 @@ export interface LoadConfigOptions {
 
 /**
  * Reads every variable of the schema and reports every bad one at once, by
- * name, so that an operator fixes them in one pass. Only a main.ts calls it;
- * everything else receives the resulting object (or the slice it uses).
+ * name, so that an operator fixes them in one pass, together with any
+ * variable that looks like a misspelt name of ours (typos.ts). Only a main.ts
+ * calls it; everything else receives the resulting object (or the slice it uses).
  */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
-  const problems: string[] = [];
+  const problems: string[] = misspeltNames(env, configEnvNames());
   const context: FieldContext = { env, isTty: Boolean(options.isTty) };
   const config = {} as Record<string, unknown>;
   for (const [key, field] of Object.entries(CONFIG_FIELDS) as [string, Field<unknown>][]) {

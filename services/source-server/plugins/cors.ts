@@ -1,15 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * Opt-in CORS for the publish API, so that a page on another origin (the
- * console served by the client-server, a team's admin tool) can publish
- * with a publisher key. Off unless PUBLISH_ALLOWED_ORIGINS lists origins:
+ * Opt-in CORS for the publish and server API, so that a page on another
+ * origin (the console served by the client-server, a team's admin tool) can
+ * publish, read history and stats, and disconnect users with a publisher key. Off unless PUBLISH_ALLOWED_ORIGINS lists origins:
  * a publisher key in a browser is a development convenience, not a default.
  */
 
 /** Browsers cache the preflight answer this long instead of asking before every publish. */
 export const PUBLISH_PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+/** POST publishes and disconnects; GET the server API's reads. */
+const ALLOWED_METHODS = 'GET, POST';
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key';
 /** Response headers a page may read: the replay marker and the back-off hint. */
 const EXPOSED_HEADERS = 'Idempotent-Replayed, Retry-After';
@@ -39,7 +41,7 @@ export function registerPublishCors(app: FastifyInstance, allowedOrigins: readon
     // A refused origin gets no allow headers: the browser then blocks the request itself.
     if (origin !== undefined && allows(origin)) {
       reply
-        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-methods', ALLOWED_METHODS)
         .header('access-control-allow-headers', ALLOWED_HEADERS)
         .header('access-control-max-age', String(PUBLISH_PREFLIGHT_MAX_AGE_SECONDS));
     }

@@ -9,10 +9,11 @@ import { MiB, timeoutFor, PROTOCOL_STATUS, fuzzRuns, fuzzSeed, heapUsedAfterGc }
 import { engineOf } from '../../support/engines.js';
 
 /**
- * Malformed publish requests through app.inject: bodies, headers, paths.
- * Every answer is a 200 with the documented shape or a coded error whose
- * status matches PROTOCOL.md; never a 5xx, never a crash; the app keeps
- * answering and its heap stays bounded.
+ * Malformed publish and server API requests through app.inject: bodies,
+ * headers, paths, query strings. Every answer is a 200 with the documented
+ * shape or a coded error whose status matches PROTOCOL.md; never a 5xx,
+ * never a crash; the app keeps answering and its heap stays bounded. And
+ * whatever JSON a producer batches, the stored data is that JSON text.
  */
 
 const KEY = 'fuzz-publisher-key-0123456789';
@@ -106,8 +107,28 @@ const authorization = fc.oneof(
 );
 const idempotencyKey = fc.option(fc.oneof(headerText(200), fc.constantFrom('k', ' ', 'a b', 'x'.repeat(128), 'x'.repeat(129), 'é')), { nil: undefined, freq: 2 });
 
+/** Query values as a hostile client writes them: numbers, ids, names, garbage, repeats. */
+const queryValue = fc.oneof(
+  fc.constantFrom('0', '1', '100', '1000', '1001', '-1', '1.5', '1e3', '', '0-0', '1-0', '18446744073709551616-0', '99999999999999999999-99999999999999999999', 'orders:', 'a%20b', '%ZZ', '%00'),
+  fc.integer({ min: -10, max: 2000 }).map(String),
+  fc.string({ maxLength: 40 }).map(encodeURIComponent),
+  headerText(30).map(encodeURIComponent),
+);
+const query = fc
+  .array(fc.tuple(fc.constantFrom('since', 'limit', 'prefix', 'after', 'x'), queryValue), { maxLength: 4 })
+  .map((pairs) => (pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`));
+/** The server API's paths, with hostile channel and user segments. */
+const serverApiPath = fc.oneof(
+  fc.tuple(channelSegment, query).map(([c, q]) => `/v1/channels/${c}/events${q}`),
+  channelSegment.map((c) => `/v1/channels/${c}`),
+  query.map((q) => `/v1/channels${q}`),
+  channelSegment.map((c) => `/v1/channels/${c}/presence`),
+  fc.oneof(channelSegment, fc.constantFrom('', '%2F', 'auth0%7Cuser')).map((u) => `/v1/users/${u}/disconnect`),
+);
+
 const request = fc.record({
-  batch: fc.boolean(),
+  target: fc.constantFrom('one', 'batch', 'server-api'),
+  serverApiPath,
   channel: channelSegment,
   body: fc.oneof({ arbitrary: jsonBody, weight: 4 }, { arbitrary: batchBody, weight: 4 }, { arbitrary: rawBytes, weight: 1 }, { arbitrary: invalidUtf8, weight: 1 }),
   contentType,
@@ -120,9 +141,10 @@ const request = fc.record({
 
 function assertCoded(res: LightMyRequestResponse): void {
   expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
-  const body = res.json() as { error?: { code: string; message: string }; channel?: string; id?: string; results?: unknown[] };
+  const body = res.json() as { error?: { code: string; message: string }; channel?: string; id?: string; results?: unknown[] } & Record<string, unknown>;
   if (res.statusCode === 200) {
-    expect(body.id ?? body.results).toBeDefined();
+    // A publish (id, results), a history page (events), channel stats (subscribers), a list (channels), presence (members), a disconnect (user).
+    expect(body.id ?? body.results ?? body.events ?? body.subscribers ?? body.channels ?? body.members ?? body.user, res.body.slice(0, 300)).toBeDefined();
     return;
   }
   expect(body.error, res.body.slice(0, 300)).toBeDefined();
@@ -140,7 +162,7 @@ describe('hostile publish requests', () => {
         if (r.contentType !== undefined) headers['content-type'] = r.contentType;
         if (r.authorization !== undefined) headers.authorization = r.authorization;
         if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey;
-        const url = r.batch ? '/v1/events' : `/v1/channels/${r.channel}/events`;
+        const url = r.target === 'batch' ? '/v1/events' : r.target === 'one' ? `/v1/channels/${r.channel}/events` : r.serverApiPath;
         const res = await app.inject({ method: r.method as 'POST', url, headers, payload: r.body });
         assertCoded(res);
       }),
@@ -155,4 +177,33 @@ describe('hostile publish requests', () => {
     expect(ok.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     }, timeoutFor(RUNS));
+});
+
+/** JSON text as producers write it: compact or indented, with integers beyond 2^53 and decimals spelt their own way. */
+const producerJson = fc
+  .tuple(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.array(fc.oneof(fc.bigInt({ min: 2n ** 53n, max: 10n ** 30n }).map(String), fc.constantFrom('1.50', '-0', '1E400', '0.1000000000000000055511151231257827', '"\\u00e9"')), { maxLength: 3 }),
+    fc.constantFrom(undefined, 2, '\t'),
+  )
+  .map(([value, raw, indent]) => {
+    const text = JSON.stringify(value, null, indent);
+    return raw.length === 0 ? text : `{"v":${text},"raw":[${raw.join(indent === undefined ? ',' : ',\n ')}]}`;
+  });
+
+describe('batch data is relayed as written', () => {
+  test(`${RUNS >> 3} batches of producer JSON store each data as its text, on one line, digits untouched`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(producerJson, { minLength: 1, maxLength: 5 }), async (datas) => {
+        const body = `{"events":[${datas.map((d) => `{"channel":"as-written","data":${d}}`).join(',')}]}`;
+        const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, payload: body });
+        expect(res.statusCode, res.body).toBe(200);
+        const ids = (res.json() as { results: { id: string }[] }).results.map((r) => r.id);
+        const held = (await bus.history('as-written', '0-0')).events.filter((e) => ids.includes(e.id));
+        const expected = datas.map((d) => (d.includes('\n') ? d.replace(/"(?:[^"\\]|\\.)*"|\s+/g, (m) => (m.startsWith('"') ? m : '')) : d));
+        expect(held.map((e) => e.data.toString())).toEqual(expected);
+      }),
+      { numRuns: Math.max(1, RUNS >> 3), seed: fuzzSeed(), endOnFailure: true },
+    );
+  }, timeoutFor(RUNS >> 3));
 });

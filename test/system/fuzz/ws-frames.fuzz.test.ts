@@ -52,6 +52,8 @@ class FuzzSocket {
       } catch {
         message = { unparseable: data.toString().slice(0, 200), isBinary };
       }
+      // Events are deliveries (a fuzzed publish to a channel another frame subscribed), not answers to a frame.
+      if (message.type === 'event') return;
       this.push({ kind: 'message', message });
     });
     ws.on('close', (code) => {
@@ -92,7 +94,7 @@ class FuzzSocket {
 async function socketAt(i: number): Promise<FuzzSocket> {
   let socket = pool[i];
   if (!socket || socket.closed) {
-    socket = await FuzzSocket.open(`${server.wsUrl}?token=${server.token(['*', 'ok*'])}`);
+    socket = await FuzzSocket.open(`${server.wsUrl}?token=${server.token(['*', 'ok*'], { sub: 'fuzzer', publish: ['ok*', 'news'], presence: ['*'] })}`);
     pool[i] = socket;
   }
   return socket;
@@ -106,8 +108,11 @@ const channel = fc.oneof(
   fc.integer().map((n) => `c${n % 300}`),
 );
 const since = fc.oneof(fc.constantFrom(undefined, '0-0', '1-1', '999999999999999-0', '-1', 'abc', '1-', '', '1'.repeat(40)), fc.string({ maxLength: 30 }), fc.integer(), fc.constant(null));
+const ref = fc.oneof(fc.string({ maxLength: 70 }), fc.integer(), fc.constant(null));
 const message = fc.oneof(
-  fc.record({ type: fc.constantFrom('subscribe', 'unsubscribe', 'ping', 'pong', 'event', 'SUBSCRIBE', '', 'x'), channel, since }, { requiredKeys: [] }),
+  fc.record({ type: fc.constantFrom('subscribe', 'unsubscribe', 'ping', 'pong', 'event', 'SUBSCRIBE', '', 'x'), channel, since, presence: fc.anything({ maxDepth: 0 }) }, { requiredKeys: [] }),
+  // PROTOCOL.md v1.1 client publish: any data, refs of every kind, keys valid or not.
+  fc.record({ type: fc.constant('publish'), channel, data: fc.anything({ maxDepth: 3 }), ref, idempotencyKey: fc.oneof(fc.string({ maxLength: 130 }), fc.integer()) }, { requiredKeys: ['type'] }),
   fc.record({ type: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string())), channel: fc.anything({ maxDepth: 2 }) }, { requiredKeys: [] }),
   fc.anything({ maxDepth: 3 }),
 );
@@ -141,7 +146,7 @@ function assertAnswer(f: Frame, outcome: Outcome, maxFrameBytes: number): void {
     expect(WS_ERROR_CODES.has(m.code as string), `error code ${String(m.code)}`).toBe(true);
     expect(typeof m.message).toBe('string');
   } else {
-    expect(['pong', 'subscribed', 'unsubscribed']).toContain(m.type);
+    expect(['pong', 'subscribed', 'unsubscribed', 'published']).toContain(m.type);
   }
 }
 

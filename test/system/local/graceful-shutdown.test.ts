@@ -98,3 +98,42 @@ test('SIGTERM on a client-server closes every WebSocket with 1001, spread over t
   expect(closedAt.at(-1)! - closedAt[0]!).toBeGreaterThan(500);
   expect(await exited).toBe(0);
 }, 30_000);
+
+test('SIGTERM on a client-server frees its port at once: a replacement binds and serves while the old WebSockets still get events and drain with 1001', async () => {
+  const port = await freePort();
+  const sourcePort = await freePort();
+  await start('source-server', sourcePort);
+  // A window long enough that the replacement is up well before the last old socket is closed.
+  const old = await start('client-server', port, { DRAIN_WINDOW_SECONDS: '15' });
+  const token = signSubscriberToken(E2E_JWT_SECRET, { channels: ['*'] });
+  const channel = `rebind:${Date.now()}`;
+  const sockets = await Promise.all(Array.from({ length: 10 }, () => TestSocket.open(`ws://127.0.0.1:${port}/v1/ws`, { token })));
+  await Promise.all(sockets.map((s) => s.subscribe(channel)));
+  const oldExited = new Promise<number | null>((resolve) => old.once('exit', (code) => resolve(code)));
+
+  old.kill('SIGTERM');
+  // Before the fix the replacement died with EADDRINUSE until the old process exited.
+  await start('client-server', port);
+  const stillOpen = sockets.filter((s) => s.closeCode === undefined);
+  expect(stillOpen.length, 'old connections still draining when the replacement served').toBeGreaterThan(0);
+
+  // New connections reach the replacement (the old process would refuse them with unavailable).
+  const fresh = await TestSocket.open(`ws://127.0.0.1:${port}/v1/ws`, { token });
+  expect((await fresh.subscribe(channel)).type).toBe('subscribed');
+
+  // The old connections still work while they drain: an event published now reaches them too.
+  const published = await fetch(`http://127.0.0.1:${sourcePort}/v1/channels/${channel}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${E2E_PUBLISHER_KEY}` },
+    body: JSON.stringify({ during: 'drain' }),
+  });
+  expect(published.status).toBe(200);
+  await fresh.waitForEvents(channel, 1);
+  await Promise.any(stillOpen.map((s) => s.waitForEvents(channel, 1)));
+
+  const codes = await Promise.all(sockets.map((s) => s.waitClosed(30_000)));
+  expect(codes.every((c) => c === 1001)).toBe(true);
+  expect(await oldExited).toBe(0);
+  expect(fresh.closeCode, 'the replacement keeps its connections').toBeUndefined();
+  fresh.close();
+}, 60_000);

@@ -31,11 +31,16 @@ function stage(name: string): string {
 
 function k8sEnvNames(objects: K8sObject[]): string[] {
   const names: string[] = [];
+  // Only the ConfigMaps the services read as environment (not, e.g., the Grafana dashboard's).
+  const envMaps = new Set<string>();
   for (const d of byKind(objects, 'Deployment')) {
     if (!(d.metadata.name in SERVICES)) continue;
-    for (const c of d.spec.template.spec.containers) names.push(...(c.env ?? []).map((e: { name: string }) => e.name));
+    for (const c of d.spec.template.spec.containers) {
+      names.push(...(c.env ?? []).map((e: { name: string }) => e.name));
+      for (const from of c.envFrom ?? []) if (from.configMapRef) envMaps.add(from.configMapRef.name);
+    }
   }
-  for (const cm of byKind(objects, 'ConfigMap')) names.push(...Object.keys(cm.data ?? {}));
+  for (const cm of byKind(objects, 'ConfigMap').filter((c) => envMaps.has(c.metadata.name))) names.push(...Object.keys(cm.data ?? {}));
   for (const s of byKind(objects, 'Secret')) names.push(...Object.keys(s.data ?? s.stringData ?? {}));
   return names;
 }
@@ -54,6 +59,7 @@ describe('the environment names', () => {
   test('in the Kubernetes manifests and the Secret template are all known to the config schema', () => {
     const names = renderings.flatMap(k8sEnvNames);
     names.push(...k8sEnvNames(parseObjects(readRepoFile('k8s/secret.example.yaml'))));
+    expect(names, 'the ConfigMap the pods read was found').toContain('DRAIN_WINDOW_SECONDS');
     expect(names.filter((n) => !known.has(n))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../../../services/runtime/config/load.js';
 import { DEFAULT_DRAIN_WINDOW_SECONDS } from '../../../services/runtime/config/schema.js';
 import { allRenderings, byKind, kustomize, K8S_DIR, type K8sObject } from '../../support/manifests.js';
 import { join } from 'node:path';
@@ -24,6 +25,13 @@ function drainWindowSeconds(objects: K8sObject[]): number {
   const config = byKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'eventrelay-config');
   const value = config?.data?.DRAIN_WINDOW_SECONDS as string | undefined;
   return value === undefined ? DEFAULT_DRAIN_WINDOW_SECONDS : Number(value);
+}
+
+/** A Kubernetes memory quantity in MiB (the Mi and Gi forms these manifests use). */
+function mebibytes(quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`unexpected memory quantity ${quantity}`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
 function preStopSleepSeconds(container: Container): number {
@@ -96,6 +104,14 @@ describe.each(allRenderings())('the $name rendering', ({ objects }) => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(preStop + drainWindowSeconds(objects) + GRACE_MARGIN_SECONDS);
   });
 
+  test('client-server scales out on memory before its pods reach their memory limit (idle connections cost memory, not CPU)', () => {
+    const hpa = byKind(objects, 'HorizontalPodAutoscaler').find((h) => h.metadata.name === 'client-server')!;
+    const memory = (hpa.spec.metrics as { resource?: { name: string; target: { averageValue?: string } } }[]).find((m) => m.resource?.name === 'memory');
+    expect(memory?.resource?.target.averageValue, 'a memory target').toBeDefined();
+    const limit = podSpec(deployments.find((d) => d.metadata.name === 'client-server')!).containers[0].resources.limits.memory as string;
+    expect(mebibytes(memory!.resource!.target.averageValue!)).toBeLessThan(mebibytes(limit));
+  });
+
   test('the Ingress keeps WebSocket and SSE streams open and routes to existing Services', () => {
     const services = new Set(byKind(objects, 'Service').map((s) => s.metadata.name));
     for (const ingress of byKind(objects, 'Ingress')) {
@@ -129,6 +145,13 @@ describe('the production overlay', () => {
 
   test('carries no credentials: the Secret is created outside the repository', () => {
     expect(byKind(objects, 'Secret')).toEqual([]);
+  });
+
+  test('ships ALLOWED_ORIGINS as a placeholder the config schema refuses, so neither service starts until it is set', () => {
+    const config = byKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'eventrelay-config')!;
+    const origins = config.data.ALLOWED_ORIGINS as string;
+    expect(() => loadConfig({ ALLOWED_ORIGINS: origins })).toThrow(ConfigError);
+    expect(() => loadConfig({ ALLOWED_ORIGINS: origins })).toThrow(/ALLOWED_ORIGINS: "REPLACE_ME/);
   });
 
   test('pins image tags', () => {

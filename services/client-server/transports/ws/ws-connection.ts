@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../../protocol/close-codes.js';
-import { parseClientMessage, PONG_MESSAGE, errorMessage, subscribedMessage, unsubscribedMessage } from '../../../protocol/client-messages.js';
-import { RelayError, isRelayError } from '../../../protocol/errors.js';
+import { errorMessage } from '../../../protocol/client-messages.js';
+import { RelayError } from '../../../protocol/errors.js';
 import type { Config } from '../../../runtime/config/schema.js';
 import type { Metrics } from '../../../runtime/metrics.js';
 import type { SubscriberClaims } from '../../auth/jwt.js';
@@ -10,11 +10,14 @@ import type { Connection } from '../../connections.js';
 import { inboundMessageLimit } from '../../limits/inbound-limit.js';
 import type { OutboundEvent } from '../../outbound-event.js';
 import { Session, type SessionDeps, type SessionSocket } from '../../session.js';
+import type { PresenceMessage } from '../../subscription.js';
 import { framePayload, rawSocketOf, wsFrameOf } from './ws-frame.js';
+import { WsMessages, type WsMessagesDeps } from './ws-messages.js';
 import type { WriteBatcher } from './write-batcher.js';
 
-export interface WsConnectionDeps extends SessionDeps {
-  config: SessionDeps['config'] & Pick<Config, 'maxSubscriptionsPerConnection' | 'maxClientMessagesPerSecond' | 'clientMessagesBurst'>;
+export interface WsConnectionDeps extends SessionDeps, WsMessagesDeps {
+  config: SessionDeps['config'] & WsMessagesDeps['config'] & Pick<Config, 'maxClientMessagesPerSecond' | 'clientMessagesBurst'>;
+  bus: SessionDeps['bus'] & WsMessagesDeps['bus'];
   logger: Logger;
   metrics: Metrics;
   /** This app's WebSocket writes, coalesced per socket per event-loop turn. */
@@ -47,14 +50,13 @@ function onSocketError(this: WebSocket, err: Error): void {
   (this as OwnedSocket)[CONNECTION].onError(err);
 }
 
-/** One subscriber WebSocket: the protocol's messages over a Session, plus ping/pong. */
+/** One subscriber WebSocket: the socket under a Session and its messages (ws-messages.ts), plus ping/pong. */
 export class WsConnection implements Connection, SessionSocket {
   readonly transport = 'ws' as const;
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
   private readonly session: Session;
-  /** Channels whose subscribe is still reading history, mapped to its completion: a second subscribe is a duplicate too. */
-  private readonly pending = new Map<string, Promise<void>>();
+  private readonly messages: WsMessages;
   /** Heartbeats sent since the last pong. */
   private missedPongs = 0;
   /** Whether one more client message fits MAX_CLIENT_MESSAGES_PER_SECOND (subscribe floods). */
@@ -62,7 +64,7 @@ export class WsConnection implements Connection, SessionSocket {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly claims: SubscriberClaims,
+    claims: SubscriberClaims,
     private readonly deps: WsConnectionDeps,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -75,6 +77,7 @@ export class WsConnection implements Connection, SessionSocket {
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
     this.session = new Session(this, claims, deps, deps.now);
+    this.messages = new WsMessages(this.session, (text) => this.reply(text), deps);
   }
 
   // --- SessionSocket: how the session writes and ends -----------------------
@@ -94,6 +97,10 @@ export class WsConnection implements Connection, SessionSocket {
       this.socket.send(framePayload(wsFrameOf(event)), TEXT);
       this.deps.writes.count();
     }
+  }
+
+  writePresence(message: PresenceMessage): void {
+    this.socket.send(message.json, TEXT);
   }
 
   end(code: number, reason: string): void {
@@ -143,66 +150,15 @@ export class WsConnection implements Connection, SessionSocket {
       this.session.close(CloseCode.rateLimited, 'too many messages; slow down');
       return;
     }
-    try {
-      if (isBinary) throw new RelayError('invalid_json', 'Frames are JSON text; binary frames are not accepted.');
-      const message = parseClientMessage(data.toString('utf8'), this.deps.bus.ids);
-      if (message.type === 'ping') this.reply(PONG_MESSAGE);
-      else if (message.type === 'subscribe') this.subscribe(message.channel, message.since);
-      else this.unsubscribe(message.channel);
-    } catch (err) {
-      this.replyError(err);
-    }
-  }
-
-  // --- protocol ----------------------------------------------------------------
-
-  /** PROTOCOL.md order after parsing: permission, duplicate, then the per-connection limit. */
-  private subscribe(channel: string, since: string | undefined): void {
-    const { maxSubscriptionsPerConnection } = this.deps.config;
-    if (!this.claims.channels.allows(channel)) throw new RelayError('forbidden', undefined, { channel });
-    if (this.session.has(channel) || this.pending.has(channel)) throw new RelayError('already_subscribed', undefined, { channel });
-    if (this.session.size + this.pending.size >= maxSubscriptionsPerConnection) {
-      throw new RelayError('invalid_request', `A connection may hold at most ${maxSubscriptionsPerConnection} subscriptions.`, { channel });
-    }
-    // `finally` runs after this synchronous `set`, whatever the subscribe does, and before
-    // any unsubscribe chained on the pending promise (see unsubscribe).
-    const opening: Promise<void> = this.open(channel, since).finally(() => {
-      if (this.pending.get(channel) === opening) this.pending.delete(channel);
-    });
-    this.pending.set(channel, opening);
-  }
-
-  private async open(channel: string, since: string | undefined): Promise<void> {
-    try {
-      const opened = await this.session.subscribe(channel, since);
-      if (!opened) return;
-      this.reply(subscribedMessage(channel, opened.recovered));
-      opened.start();
-    } catch (err) {
-      this.replyError(err);
-    }
-  }
-
-  private unsubscribe(channel: string): void {
-    const pending = this.pending.get(channel);
-    if (pending) {
-      // The subscribe is still reading history: answer in the order the client asked.
-      void pending.then(() => this.unsubscribe(channel));
+    if (isBinary) {
+      this.reply(errorMessage(new RelayError('invalid_json', 'Frames are JSON text; binary frames are not accepted.')));
+      this.deps.metrics.errors.inc({ code: 'invalid_json' });
       return;
     }
-    this.session.unsubscribe(channel);
-    // Unsubscribing from a channel one does not have is harmless and answered the same way.
-    this.reply(unsubscribedMessage(channel));
+    this.messages.handle(data.toString('utf8'));
   }
 
   private reply(text: string): void {
     if (this.session.isOpen) this.socket.send(text, TEXT);
-  }
-
-  private replyError(err: unknown): void {
-    const relayError = isRelayError(err) ? err : new RelayError('internal');
-    if (!isRelayError(err)) this.deps.logger.error({ err }, 'unexpected error handling a client frame');
-    this.deps.metrics.errors.inc({ code: relayError.code });
-    this.reply(errorMessage(relayError));
   }
 }

@@ -12,8 +12,9 @@ import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
 import { releaseUpgradeRequest } from './ws-upgrade.js';
 import { WriteBatcher } from './write-batcher.js';
 
-export interface WsRouteDeps extends SessionDeps {
+export interface WsRouteDeps extends SessionDeps, Omit<WsConnectionDeps, 'writes'> {
   config: WsConnectionDeps['config'] & SubscriberAuthConfig & Pick<Config, 'allowedOrigins'>;
+  bus: WsConnectionDeps['bus'];
   logger: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
