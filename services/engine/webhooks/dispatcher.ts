@@ -30,7 +30,7 @@ export interface DispatcherDeps {
 
 /**
  * Delivers the webhooks of PROTOCOL.md v1.1. One runs in every service
- * process while WEBHOOK_URLS is set, all on the same outboxes, so that any
+ * process while WEBHOOK_URLS (or a Pusher app's webhooks, routes.ts) is set, all on the same outboxes, so that any
  * replica drains what a dead one owed. It polls the work list for due
  * channels and works each one it gets the lease of (channel-worker.ts): one
  * dispatcher per channel at a time keeps each channel's webhooks in order
