@@ -62,6 +62,7 @@ export async function startSubscribers(target: RunningTarget, spread: Subscriber
       target: target.kind,
       urls: target.subscribeUrls,
       token: target.token,
+      pusherApp: target.pusherApp,
       count: Math.min(perProcess, spread.subscribers - first),
       channels: spread.channels,
       perSubscriber: spread.perSubscriber,

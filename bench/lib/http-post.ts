@@ -5,6 +5,7 @@ import type { RunningTarget } from './targets.js';
 
 /** POSTs `body` as one event on `channel`; resolves with the status code. */
 export function postEvent(target: RunningTarget, channel: string, body: string): Promise<number> {
+  if (target.kind === 'pusher') throw new Error('the connections section has no pusher target; use --targets eventrelay,floor there');
   const url = new URL(target.publishUrl);
   const path = target.kind === 'eventrelay' ? `/v1/channels/${channel}/events` : `/c/${channel}`;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };

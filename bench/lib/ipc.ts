@@ -1,7 +1,15 @@
 /** What bench/run.ts and its load-generator children say to each other over IPC. */
 import type { PayloadKind } from './payload.js';
 
-export type Target = 'eventrelay' | 'floor' | 'socketio';
+/** `pusher`: eventrelay's client-servers through their Pusher endpoint (`/app/{key}`), fed through the Pusher HTTP API. */
+export type Target = 'eventrelay' | 'pusher' | 'floor' | 'socketio';
+
+/** The Pusher app of the `pusher` target. */
+export interface BenchPusherApp {
+  id: string;
+  key: string;
+  secret: string;
+}
 
 export interface SubscriberJob {
   target: Target;
@@ -9,6 +17,8 @@ export interface SubscriberJob {
   urls: string[];
   /** Subscriber JWT (eventrelay only). */
   token?: string;
+  /** The app whose key the Pusher sockets connect with (pusher only). */
+  pusherApp?: BenchPusherApp;
   count: number;
   /** Channels in all: bench-0 … bench-(channels-1). */
   channels: number;
@@ -74,6 +84,8 @@ export interface PublisherJob {
   url: string;
   /** PUBLISHER_KEYS entry (eventrelay only). */
   key?: string;
+  /** The app whose secret signs each trigger (pusher only). */
+  pusherApp?: BenchPusherApp;
   channels: number;
   /** Events per second over all channels. */
   rate: number;

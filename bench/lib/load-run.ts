@@ -93,6 +93,7 @@ export async function runLoad(target: RunningTarget, options: LoadOptions): Prom
       target: target.kind,
       url: target.publishUrl,
       key: target.key,
+      pusherApp: target.pusherApp,
       channels: options.channels,
       rate: options.deliveriesPerSecond / perChannel,
       warmupSeconds: options.warmupSeconds,

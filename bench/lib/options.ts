@@ -56,7 +56,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--only <sections>', `comma-separated subset of ${SECTIONS.join(',')}`, SECTIONS.join(','))
     .option('--full', 'the issue\'s complete parameters (19,000 and 50,000 connections, ramp to 400k/s, 3 rounds of 10 s, …)')
     .addOption(new Option('--redis <topology>', 'Redis under every target (cluster: issue #12, not yet)').choices(REDIS_TOPOLOGIES).default('single'))
-    .option('--targets <list>', 'eventrelay,floor,socketio', 'eventrelay,floor,socketio')
+    .option('--targets <list>', 'eventrelay,floor,socketio (pusher: eventrelay through its Pusher endpoint and HTTP API; broadcast section)', 'eventrelay,floor,socketio')
     .option('--out <file>', 'report file', 'BENCHMARKS.md')
     .option('--seconds <n>', 'measured seconds per run', '5')
     .option('--warmup <n>', 'warm-up seconds before each measured window', '1')

@@ -148,7 +148,7 @@ export function renderBroadcast(report: Report): string[] {
   return lines;
 }
 
-const COLORS: Record<string, string> = { eventrelay: '#1b7f3b', floor: '#3a6ea5', socketio: '#b5482a' };
+const COLORS: Record<string, string> = { eventrelay: '#1b7f3b', pusher: '#8a5fbf', floor: '#3a6ea5', socketio: '#b5482a' };
 
 /** An SVG line chart of p99 latency (log scale) against achieved deliveries/s, one line per target. */
 export function renderChart(results: readonly LoadResult[]): string {

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 // The bench's only import from services/: keep it the only one, so that a move of services/ is one edit here.
 import { signSubscriberToken } from '../../services/client-server/auth/jwt.js';
 import { freePort } from '../../tools/ports.js';
-import type { Target } from './ipc.js';
+import type { BenchPusherApp, Target } from './ipc.js';
 import type { RedisDeployment } from './redis-topology.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const PUBLISHER_KEY = 'bench-publisher-key-0123456789';
 const JWT_SECRET = 'bench-subscriber-secret-0123456789abcdef';
+/** The `pusher` target's app: its sockets connect to `/app/<key>`, its triggers are signed with the secret. */
+export const PUSHER_APP: BenchPusherApp = { id: 'bench', key: 'bench-app-key', secret: 'bench-app-secret' };
 
 /** One target's processes, started on a private Redis. */
 export interface RunningTarget {
@@ -28,6 +30,7 @@ export interface RunningTarget {
   publishUrl: string;
   token?: string;
   key?: string;
+  pusherApp?: BenchPusherApp;
   stop(): Promise<void>;
 }
 
@@ -119,7 +122,8 @@ export async function startTarget(kind: Target, options: StartOptions): Promise<
   const host = '127.0.0.1';
   let publisher: ChildProcess;
   let subscribers: ChildProcess[];
-  if (kind === 'eventrelay') {
+  const relay = kind === 'eventrelay' || kind === 'pusher';
+  if (relay) {
     const env = {
       ...options.redis.env,
       HOST: host,
@@ -131,6 +135,8 @@ export async function startTarget(kind: Target, options: StartOptions): Promise<
       NODE_ENV: 'production',
       // Every bench client comes from 127.0.0.x: the per-IP limit would cap the load, not measure it.
       MAX_CONNECTIONS_PER_IP: '0',
+      // The same processes serve both protocols; the pusher target only adds an app.
+      ...(kind === 'pusher' ? { PUSHER_APP_ID: PUSHER_APP.id, PUSHER_APP_KEY: PUSHER_APP.key, PUSHER_APP_SECRET: PUSHER_APP.secret } : {}),
       // The section's knobs (WRITE_DELAY_MS, WS_COMPRESSION, …), passed whether or not this build reads them.
       ...options.env,
     };
@@ -154,10 +160,11 @@ export async function startTarget(kind: Target, options: StartOptions): Promise<
     subscriberPids: subscribers.map((c) => c.pid!),
     publishUrl: `http://${host}:${pubPort}`,
     subscribeUrls: subPorts.map((port) => (kind === 'socketio' ? `http://${host}:${port}` : `ws://${host}:${port}`)),
-    metricsUrls: kind === 'eventrelay' ? subPorts.map((port) => `http://${host}:${port}/metrics`) : [],
+    metricsUrls: relay ? subPorts.map((port) => `http://${host}:${port}/metrics`) : [],
     redisPids: options.redis.pids,
     token: kind === 'eventrelay' ? signSubscriberToken(JWT_SECRET, { channels: ['bench-*'] }) : undefined,
     key: kind === 'eventrelay' ? PUBLISHER_KEY : undefined,
+    pusherApp: kind === 'pusher' ? PUSHER_APP : undefined,
     stop: () => stopAll(children),
   };
 }

@@ -52,7 +52,10 @@ function openWs({ job, tracker, agent, onDisconnect }: ConnectContext, i: number
   return new Promise((resolve, reject) => {
     const channels = tracker.channelsOf(i);
     const base = job.urls[i % job.urls.length]!;
-    const url = job.target === 'floor' ? `${base}/?channels=${channels.join(',')}` : `${base}/v1/ws?token=${job.token}`;
+    const url =
+      job.target === 'floor' ? `${base}/?channels=${channels.join(',')}` : job.target === 'pusher' ? `${base}/app/${job.pusherApp!.key}?protocol=7&client=bench` : `${base}/v1/ws?token=${job.token}`;
+    // What says "this channel is live" in each protocol.
+    const ack = job.target === 'pusher' ? '{"event":"pusher_internal:subscription_succeeded"' : '{"type":"subscribed"';
     const ws = new WebSocket(url, { perMessageDeflate: job.deflate ? DEFLATE_OFFER : false, agent, localAddress: job.localAddress });
     let pending = channels.length;
     let closing = false;
@@ -69,8 +72,13 @@ function openWs({ job, tracker, agent, onDisconnect }: ConnectContext, i: number
     });
     ws.on('message', (data: Buffer) => {
       const text = data.toString('latin1');
-      if (pending > 0 && text.startsWith('{"type":"subscribed"')) {
+      if (pending > 0 && text.startsWith(ack)) {
         if (--pending === 0) resolve(opened);
+      } else if (job.target === 'pusher') {
+        // A Pusher client subscribes once the handshake gave it a socket_id; public channels need no auth.
+        if (text.startsWith('{"event":"pusher:connection_established"')) {
+          for (const channel of channels) ws.send(`{"event":"pusher:subscribe","data":{"auth":"","channel":"${channel}"}}`);
+        } else tracker.onPusherFrame(i, text);
       } else tracker.onFrame(i, text);
     });
     ws.on('error', (err) => (pending > 0 ? reject(err) : undefined));

@@ -3,6 +3,7 @@
 // then the measured window. One request in flight per channel, so that the
 // order a subscriber sees can be checked against the order sent; events due
 // while a channel is busy queue here and are stamped when actually sent.
+import { createHash, createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { PublisherJob, PublisherResult } from '../lib/ipc.js';
 import { eventData } from '../lib/payload.js';
@@ -27,15 +28,30 @@ function path(channel: string): string {
   return job.target === 'eventrelay' ? `/v1/channels/${channel}/events` : `/c/${channel}`;
 }
 
+/**
+ * The `pusher` target publishes as a Pusher server SDK does: `POST
+ * /apps/{id}/events` with `{name, channel, data}` (data a string), signed
+ * (pusher-http-node's createSignedQueryString: sorted query, body_md5, HMAC-SHA256).
+ */
+function pusherRequest(channel: string, data: string): { path: string; body: string } {
+  const app = job.pusherApp!;
+  const body = JSON.stringify({ name: 'e', channel, data });
+  const query = `auth_key=${app.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${createHash('md5').update(body).digest('hex')}`;
+  const signature = createHmac('sha256', app.secret).update(`POST\n/apps/${app.id}/events\n${query}`).digest('hex');
+  return { path: `/apps/${app.id}/events?${query}&auth_signature=${signature}`, body };
+}
+
 function pump(c: number): void {
   if (busy[c] || due[c]! <= 0) return;
   busy[c] = true;
   const channel = `bench-${c}`;
   const next = seq[c]! + 1;
-  const body = eventData(job.payload, next, now(), job.dataBytes);
+  const data = eventData(job.payload, next, now(), job.dataBytes);
+  const pusher = job.target === 'pusher' ? pusherRequest(channel, data) : undefined;
+  const body = pusher?.body ?? data;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
   if (job.key) headers.authorization = `Bearer ${job.key}`;
-  const req = request({ host: target.hostname, port: target.port, method: 'POST', path: path(channel), headers, agent }, (res) => {
+  const req = request({ host: target.hostname, port: target.port, method: 'POST', path: pusher?.path ?? path(channel), headers, agent }, (res) => {
     res.resume();
     res.on('end', () => {
       busy[c] = false;

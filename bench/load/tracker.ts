@@ -88,6 +88,26 @@ export class Tracker {
     this.onEvent(i, c, seq, sentAt);
   }
 
+  /**
+   * A Pusher channel event (`{"event":"e","channel":"bench-N","data":"{\"s\":S,\"t\":T,…}"}`): the data is a JSON
+   * string, so its quotes are escaped; read as onFrame does, without parsing, and verified after unescaping.
+   */
+  onPusherFrame(i: number, text: string): void {
+    const at = text.indexOf('\\"s\\":');
+    if (at < 0) return; // pusher:pong, errors
+    const ch = text.indexOf('"channel":"bench-') + 17;
+    const c = Number(text.slice(ch, text.indexOf('"', ch)));
+    const comma = text.indexOf(',', at);
+    const end = text.indexOf(',', comma + 1);
+    const seq = Number(text.slice(at + 6, comma));
+    const sentAt = Number(text.slice(comma + 7, end));
+    if (this.job.verify) {
+      const data = JSON.parse(text.slice(text.indexOf('"data":') + 7, text.lastIndexOf('}'))) as string;
+      if (data !== this.expectedData(seq, sentAt)) this.corrupt++;
+    }
+    this.onEvent(i, c, seq, sentAt);
+  }
+
   /** A Socket.IO event, already parsed by the client. */
   onObject(i: number, msg: { channel: string; data: { s: number; t: number } }): void {
     if (this.job.verify && JSON.stringify(msg.data) !== this.expectedData(msg.data.s, msg.data.t)) this.corrupt++;

@@ -44,7 +44,7 @@ export function describe(r: LoadResult): string {
   return (
     `${r.target.padEnd(12)} ${Math.round(r.achieved).toString().padStart(7)}/s p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} max ${r.max.toFixed(1)} ms, ` +
     `lost ${r.lost} dup ${r.duplicates} ooo ${r.outOfOrder}${r.corrupt ? ` corrupt ${r.corrupt}` : ''}, ` +
-    `server ${r.cpuPerDelivery.toFixed(2)} µs/delivery (+redis ${r.redisCpuPerDelivery.toFixed(2)}), generator ${r.generatorCpu.toFixed(0)}%` +
+    `server ${r.cpuPerDelivery.toFixed(2)} µs/delivery (subscriber side ${r.subscriberCpuPerDelivery?.toFixed(2) ?? '–'}, +redis ${r.redisCpuPerDelivery.toFixed(2)}), generator ${r.generatorCpu.toFixed(0)}%` +
     (r.bytesPerDelivery !== undefined ? `, ${r.bytesPerDelivery.toFixed(0)} B/delivery` : '') +
     (r.rssPerConnection !== undefined ? `, ${(r.rssPerConnection / 1024).toFixed(1)} KiB/conn` : '')
   );

@@ -15,6 +15,7 @@ import { Connections } from './connections.js';
 import { Hub } from './hub.js';
 import { ConnectionsPerIp } from './limits/connections-per-ip.js';
 import { OperatorCommands } from './operator-commands.js';
+import { registerPusherEndpoint } from './pusher/pusher-route.js';
 import { SessionsByUser } from './sessions-by-user.js';
 import { corsHeaders } from './transports/sse/sse-cors.js';
 import { registerSse } from './transports/sse/sse-route.js';
@@ -49,6 +50,7 @@ export type ClientConfig = Pick<
   | 'clientMessagesBurst'
   | 'maxEventBytes'
   | ConsoleConfigKey
+  | 'pusherApps'
 >;
 
 /** What the client-server is built from; the caller creates the engine and closes it after the app. */
@@ -56,7 +58,8 @@ export interface ClientAppDeps {
   config: ClientConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  engine: Pick<Engine, 'bus' | 'health' | 'presence' | 'channels' | 'control' | 'publishRateLimiter'>;
+  /** `noteCacheMiss` feeds the Pusher endpoint's cache_miss webhooks; absent (fixtures), none are recorded. */
+  engine: Pick<Engine, 'bus' | 'health' | 'presence' | 'channels' | 'control' | 'publishRateLimiter'> & Partial<Pick<Engine, 'noteCacheMiss'>>;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -173,7 +176,13 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   registerWs(app, transportDeps);
   registerSse(app, transportDeps);
   registerConsole(app, deps.consoleAssets ?? { files: new Map() }, config);
+  if (config.pusherApps.length > 0) registerPusherEndpoint(app, { ...transportDeps, engine: pusherEngine(engine), connectionsPerIp });
   return app;
+}
+
+/** The engine the Pusher endpoint uses; without noteCacheMiss (a fixture's engine) cache misses are not recorded for webhooks. */
+function pusherEngine(engine: ClientAppDeps['engine']): Pick<Engine, 'bus' | 'presence' | 'control' | 'noteCacheMiss'> {
+  return { bus: engine.bus, presence: engine.presence, control: engine.control, noteCacheMiss: engine.noteCacheMiss?.bind(engine) ?? (async () => {}) };
 }
 
 /**

@@ -23,6 +23,13 @@ interface Membership {
   joined: Promise<boolean>;
 }
 
+/** Hears the presence transitions of every channel this hub holds (the Pusher endpoint's presence rooms). */
+export interface PresenceObserver {
+  onPresence(channel: string, change: PresenceChange): void;
+  /** The bus resumed the channel after an interruption: transitions of the meantime may be missing. */
+  onResume(channel: string): void;
+}
+
 export interface HubDeps {
   bus: Pick<Bus, 'subscribe' | 'unsubscribe'>;
   presence: Presence;
@@ -37,7 +44,7 @@ export interface HubDeps {
  * on the first join and the last leave (centrifuge's node.go does the same):
  * occupancy, then the bus subscription, on the first; the bus
  * unsubscribe and the vacate on the last. A channel with 10,000 local
- * subscribers costs one Redis subscription, and its count is reported on
+ * subscribers costs one Redis subscription, whichever protocol (native or Pusher) they speak, and its count is reported on
  * every change (Channels.report batches it).
  */
 export class Hub implements BusHandler, SubscriptionOwner {
@@ -45,6 +52,8 @@ export class Hub implements BusHandler, SubscriptionOwner {
   /** Last-leave work (presence leaves, vacate, bus unsubscribe) still under way, per channel. */
   private readonly leaving = new Map<string, Promise<void>>();
   private readonly memberships = new Map<Subscription, Membership>();
+  /** Other protocols' presence views (the Pusher endpoint), fed the same transitions as the native rooms. */
+  private readonly observers = new Set<PresenceObserver>();
   private readonly logger: Logger;
   private readonly now: () => number;
   private connections = 0;
@@ -56,6 +65,11 @@ export class Hub implements BusHandler, SubscriptionOwner {
 
   get channelCount(): number {
     return this.channels.size;
+  }
+
+  /** `observer` hears the presence transitions of the channels held here from now on. */
+  observePresence(observer: PresenceObserver): void {
+    this.observers.add(observer);
   }
 
   /** A connection key unique in this process (presence members are kept per connection). */
@@ -158,7 +172,10 @@ export class Hub implements BusHandler, SubscriptionOwner {
   }
 
   onPresence(channel: string, change: PresenceChange): void {
-    this.channels.get(channel)?.room?.apply(change);
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    entry.room?.apply(change);
+    for (const observer of this.observers) observer.onPresence(channel, change);
   }
 
   /**
@@ -167,7 +184,10 @@ export class Hub implements BusHandler, SubscriptionOwner {
    * history, so the view is read again and the differences told.
    */
   onResume(channel: string): void {
-    void this.channels.get(channel)?.room?.sync();
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    void entry.room?.sync();
+    for (const observer of this.observers) observer.onResume(channel);
   }
 
   private async occupyAndSubscribe(channel: string): Promise<void> {

@@ -28,6 +28,13 @@ export interface Engine {
   readonly control: Control;
   /** PUBLISH_RATE_LIMIT counted across every replica on the same broker; undefined while the limit is off. */
   readonly publishRateLimiter?: RateLimiter;
+  /**
+   * Appends a Pusher `cache_miss` of `channel` to its webhook outbox, when a
+   * receiver wants the channel's transitions (the one transition the engine
+   * does not detect itself: a client-server sees it). Delivered like every
+   * other transition: at least once, in order, by any replica.
+   */
+  noteCacheMiss(channel: string): Promise<void>;
   /** Whether the engine can serve right now, and why not (readiness). */
   health(): BusHealth;
   /** Closes the bus, then every connection the engine opened (whoever creates a resource closes it). */
@@ -51,7 +58,9 @@ export type EngineConfig = Pick<
   | 'webhookUrls'
   | 'webhookSecret'
   | 'webhookGiveUpSeconds'
->;
+> &
+  /** Pusher apps with webhooks: their channels' transitions are recorded and delivered in Pusher's format (engine/webhooks/routes.ts). */
+  Partial<Pick<Config, 'pusherApps'>>;
 
 export interface EngineDeps {
   config: EngineConfig;

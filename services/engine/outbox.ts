@@ -9,7 +9,9 @@ export type Transition =
   | { kind: 'channel.occupied' | 'channel.vacated'; channel: string; time: number }
   | { kind: 'presence.join' | 'presence.leave'; channel: string; time: number; user: string }
   /** `data` is the event's data as JSON text (spliced in verbatim, so numbers keep every digit). */
-  | { kind: 'client.publish'; channel: string; time: number; id: string; publisher: string; data: string };
+  | { kind: 'client.publish'; channel: string; time: number; id: string; publisher: string; data: string }
+  /** A Pusher cache channel subscribed while it had no cached event (Pusher's `cache_miss`; only Pusher receivers get it). */
+  | { kind: 'cache.miss'; channel: string; time: number };
 
 export type TransitionKind = Transition['kind'];
 

@@ -11,6 +11,7 @@ import { registerPublishCors } from './plugins/cors.js';
 import { registerJsonTextParser } from './plugins/json-body.js';
 import { registerPublishRateLimit } from './plugins/rate-limit.js';
 import { Publisher } from './publisher.js';
+import { registerPusherApi } from './pusher/pusher-api.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
 import { registerServerApi } from './routes/server-api/server-api.js';
@@ -25,7 +26,7 @@ export const MAX_CHANNEL_PARAM_LENGTH = 1024;
 /** The configuration the source-server reads. */
 export type SourceConfig = Pick<
   Config,
-  'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents'
+  'authDisabled' | 'publisherKeys' | 'publishAllowedOrigins' | 'trustProxy' | 'maxEventBytes' | 'maxBatchEvents' | 'pusherApps'
 >;
 
 /** What the source-server uses of the engine: the bus to publish and read history, and the shared state the server API reads. */
@@ -93,6 +94,7 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   registerPublishOne(app, { config, publisher, auth, onRequest });
   registerPublishBatch(app, { config, publisher, auth, onRequest });
   registerServerApi(app, { engine, lifecycle, onRequest: [async (request, reply) => auth.check(request, reply)] });
+  if (config.pusherApps.length > 0) registerPusherApi(app, { config, engine, publisher, metrics, logger: deps.logger, now: deps.now ?? Date.now });
 
   app.addHook('onClose', () => lifecycle.idle());
   return app;

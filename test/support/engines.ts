@@ -24,8 +24,8 @@ export function engineOf(bus: Bus, publishRateLimiter?: RateLimiter): BusEngine 
   const replica = randomUUID();
   return {
     ...engine,
-    presence: new MemoryPresence(bus.broker, replica, bus, false),
-    channels: new MemoryChannels(bus.broker, replica, false),
+    presence: new MemoryPresence(bus.broker, replica, bus, () => false),
+    channels: new MemoryChannels(bus.broker, replica, () => false),
     control: new Control(bus, pino({ level: 'silent' })),
   };
 }

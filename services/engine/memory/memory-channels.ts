@@ -7,7 +7,7 @@ export class MemoryChannels implements Channels {
     private readonly broker: MemoryBroker,
     private readonly replica: string,
     /** Whether transitions go to the webhook outbox (WEBHOOK_URLS set). */
-    private readonly webhooks: boolean,
+    private readonly webhooks: (channel: string) => boolean,
   ) {}
 
   async occupy(channel: string): Promise<void> {
@@ -15,7 +15,7 @@ export class MemoryChannels implements Channels {
     if (!occupiers) this.broker.occupancy.set(channel, (occupiers = new Map()));
     if (occupiers.has(this.replica)) return;
     occupiers.set(this.replica, 0);
-    if (occupiers.size === 1) this.broker.append(this.webhooks, { kind: 'channel.occupied', channel, time: this.broker.now() });
+    if (occupiers.size === 1) this.broker.append(this.webhooks(channel), { kind: 'channel.occupied', channel, time: this.broker.now() });
   }
 
   async vacate(channel: string): Promise<void> {
@@ -50,6 +50,6 @@ export class MemoryChannels implements Channels {
     if (!occupiers?.delete(replica)) return;
     if (occupiers.size > 0) return;
     this.broker.occupancy.delete(channel);
-    this.broker.append(this.webhooks, { kind: 'channel.vacated', channel, time: this.broker.now() });
+    this.broker.append(this.webhooks(channel), { kind: 'channel.vacated', channel, time: this.broker.now() });
   }
 }

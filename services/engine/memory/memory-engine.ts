@@ -4,6 +4,7 @@ import type { Engine, EngineDeps } from '../engine.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
 import { startWebhooks } from '../webhooks/dispatcher.js';
 import { MemoryOutboxStore } from '../webhooks/memory-outbox.js';
+import { webhookChannels } from '../webhooks/routes.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryChannels } from './memory-channels.js';
@@ -30,7 +31,7 @@ export function createMemoryEngine(deps: EngineDeps & { broker?: MemoryBroker })
   const replicaId = randomUUID();
   const broker = deps.broker ?? new MemoryBroker({ config, now });
   const bus = new MemoryBus({ config, logger, broker });
-  const webhooks = config.webhookUrls.length > 0;
+  const webhooks = webhookChannels(config);
   const presence = new MemoryPresence(broker, replicaId, bus, webhooks);
   const channels = new MemoryChannels(broker, replicaId, webhooks);
   const liveness = new MemoryLiveness(broker, replicaId, config.presenceTtlSeconds * 1000, (replica) => {
@@ -54,6 +55,9 @@ export function createMemoryEngine(deps: EngineDeps & { broker?: MemoryBroker })
     channels,
     control,
     publishRateLimiter: config.publishRateLimit > 0 ? new MemoryRateLimiter(publishRateLimitOptions(config), now) : undefined,
+    async noteCacheMiss(channel) {
+      broker.append(webhooks(channel), { kind: 'cache.miss', channel, time: broker.now() });
+    },
     health: () => bus.health(),
     async close() {
       liveness.close();

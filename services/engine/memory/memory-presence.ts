@@ -9,7 +9,7 @@ export class MemoryPresence implements Presence {
     private readonly replica: string,
     private readonly bus: MemoryBus,
     /** Whether transitions go to the webhook outbox (WEBHOOK_URLS set). */
-    private readonly webhooks: boolean,
+    private readonly webhooks: (channel: string) => boolean,
   ) {}
 
   async join(channel: string, connection: string, member: PresenceMember): Promise<void> {
@@ -20,7 +20,7 @@ export class MemoryPresence implements Presence {
     const first = ![...members.values()].some((m) => m.user === member.user);
     members.set(key, { replica: this.replica, user: member.user, info: member.info });
     if (!first) return;
-    this.broker.append(this.webhooks, { kind: 'presence.join', channel, time: this.broker.now(), user: member.user });
+    this.broker.append(this.webhooks(channel), { kind: 'presence.join', channel, time: this.broker.now(), user: member.user });
     this.bus.deliverPresence(channel, { type: 'join', user: member.user, info: member.info });
   }
 
@@ -56,7 +56,7 @@ export class MemoryPresence implements Presence {
     for (const m of members.values()) left.delete(m.user);
     if (members.size === 0) this.broker.presence.delete(channel);
     for (const user of left) {
-      this.broker.append(this.webhooks, { kind: 'presence.leave', channel, time: this.broker.now(), user });
+      this.broker.append(this.webhooks(channel), { kind: 'presence.leave', channel, time: this.broker.now(), user });
       this.bus.deliverPresence(channel, { type: 'leave', user });
     }
   }

@@ -1,3 +1,4 @@
+import { webhookChannels } from '../webhooks/routes.js';
 import { compareParsedIds, parseEventId, type StreamPosition } from '../../protocol/event-id.js';
 import type { Config } from '../../runtime/config/schema.js';
 import type { BusEvent, HistoryResult, OutgoingEvent, PublishResult } from '../bus.js';
@@ -17,8 +18,8 @@ interface ChannelState {
 }
 
 export type MemoryStoreConfig = Pick<Config, 'historySize' | 'historyTtlSeconds' | 'idempotencyTtlSeconds'> &
-  /** WEBHOOK_URLS: when set, a client publish (an event with `publisher`) appends its `client.publish` transition. */
-  Partial<Pick<Config, 'webhookUrls'>>;
+  /** WEBHOOK_URLS (or a Pusher app's webhooks): a client publish (an event with `publisher`) appends its `client.publish` transition. */
+  Partial<Pick<Config, 'webhookUrls' | 'pusherApps'>>;
 
 /**
  * Channel histories and idempotency keys of the in-memory broker: a bounded
@@ -29,12 +30,17 @@ export class MemoryStore {
   private readonly channels = new Map<string, ChannelState>();
   private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
 
+  /** Channels whose client publishes append a `client.publish` transition. */
+  private readonly webhooks: (channel: string) => boolean;
+
   constructor(
     private readonly config: MemoryStoreConfig,
     private readonly now: () => number,
     /** Appends to the webhook outbox (the broker's), in the same step as the store. */
     private readonly appendOutbox: (t: Transition) => void = () => {},
-  ) {}
+  ) {
+    this.webhooks = webhookChannels(config);
+  }
 
   /** Stores a batch in request order; returns its results and the events newly stored (to deliver). */
   store(events: readonly OutgoingEvent[]): { results: PublishResult[]; stored: MemoryEvent[] } {
@@ -55,7 +61,7 @@ export class MemoryStore {
       const stored1: MemoryEvent = { channel: event.channel, id, position, ts: event.ts, data: Buffer.from(event.data) };
       if (event.publisher !== undefined) {
         stored1.publisher = event.publisher;
-        if (this.config.webhookUrls?.length) {
+        if (this.webhooks(event.channel)) {
           this.appendOutbox({ kind: 'client.publish', channel: event.channel, time: event.ts, id, publisher: event.publisher, data: event.data });
         }
       }

@@ -11,7 +11,7 @@ type Script = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 export interface RedisChannelsDeps {
   redis: Redis;
   replica: string;
-  webhooks: boolean;
+  webhooks: (channel: string) => boolean;
   /** Resolves once this replica is known to the others (liveness.ts). */
   registered(): Promise<void>;
   /** STATS_INTERVAL_SECONDS × 1000: how often changed counts are written. */
@@ -134,9 +134,9 @@ export class RedisChannels implements Channels {
 
   private async transition(script: Script, channel: string, replica: string): Promise<number> {
     const time = this.now();
-    if (this.deps.webhooks) await markOutbox(this.deps.redis, channel, time);
-    const result = Number(await script([occupancyKey(channel), outboxKey(channel)], [replica, this.deps.webhooks ? '1' : '0', time, channel]));
-    if (this.deps.webhooks) await markOutbox(this.deps.redis, channel, time);
+    if (this.deps.webhooks(channel)) await markOutbox(this.deps.redis, channel, time);
+    const result = Number(await script([occupancyKey(channel), outboxKey(channel)], [replica, this.deps.webhooks(channel) ? '1' : '0', time, channel]));
+    if (this.deps.webhooks(channel)) await markOutbox(this.deps.redis, channel, time);
     return result;
   }
 

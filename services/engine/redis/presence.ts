@@ -11,8 +11,8 @@ type Script = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 export interface RedisPresenceDeps {
   redis: Redis;
   replica: string;
-  /** Whether transitions go to the webhook outbox (WEBHOOK_URLS set). */
-  webhooks: boolean;
+  /** Whether a channel's transitions go to its webhook outbox (engine/webhooks/routes.ts). */
+  webhooks: (channel: string) => boolean;
   /** Resolves once this replica is known to the others (liveness.ts). */
   registered(): Promise<void>;
   now?: () => number;
@@ -88,9 +88,9 @@ export class RedisPresence implements Presence {
   private async run(script: Script, channel: string, args: string[]): Promise<unknown> {
     const time = this.now();
     const keys = [presenceMembersKey(channel), presenceUsersKey(channel), presenceInfoKey(channel), outboxKey(channel)];
-    if (this.deps.webhooks) await markOutbox(this.deps.redis, channel, time);
-    const result = await script(keys, [topicName(channel), this.deps.webhooks ? '1' : '0', time, channel, 'PUBLISH', ...args]);
-    if (this.deps.webhooks) await markOutbox(this.deps.redis, channel, time);
+    if (this.deps.webhooks(channel)) await markOutbox(this.deps.redis, channel, time);
+    const result = await script(keys, [topicName(channel), this.deps.webhooks(channel) ? '1' : '0', time, channel, 'PUBLISH', ...args]);
+    if (this.deps.webhooks(channel)) await markOutbox(this.deps.redis, channel, time);
     return result;
   }
 

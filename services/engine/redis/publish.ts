@@ -12,8 +12,8 @@ export interface PublishLimits {
   historySize: number;
   historyTtlSeconds: number;
   idempotencyTtlSeconds: number;
-  /** WEBHOOK_URLS: when set, a client publish (an event with `publisher`) appends its `client.publish` transition. */
-  webhookUrls?: readonly string[];
+  /** Channels whose client publishes (events with `publisher`) append their `client.publish` transition (engine/webhooks/routes.ts). */
+  webhooks?: (channel: string) => boolean;
 }
 
 /** Stand-ins for what only the script knows (the id) or already holds (the data); neither can occur in the JSON around them. */
@@ -35,13 +35,12 @@ export function definePublishScript(redis: Redis): void {
 export async function runPublishScript(redis: Redis, events: readonly OutgoingEvent[], limits: PublishLimits): Promise<PublishResult[]> {
   const keys: string[] = [];
   const args: string[] = [String(limits.historySize), String(limits.historyTtlSeconds), String(limits.idempotencyTtlSeconds)];
-  const webhooks = (limits.webhookUrls?.length ?? 0) > 0;
   const outboxes = new Set<string>();
   for (const event of events) {
     keys.push(streamKey(event.channel));
     const keyed = event.idempotencyKey !== undefined;
     if (keyed) keys.push(idempotencyKey(event.channel, event.idempotencyKey!, event.idempotencyScope));
-    const transition = webhooks && event.publisher !== undefined ? clientPublishParts(event as OutgoingEvent & { publisher: string }) : ['', '', ''];
+    const transition = limits.webhooks?.(event.channel) && event.publisher !== undefined ? clientPublishParts(event as OutgoingEvent & { publisher: string }) : ['', '', ''];
     if (transition[0] !== '') {
       keys.push(outboxKey(event.channel));
       outboxes.add(event.channel);

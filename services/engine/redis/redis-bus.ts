@@ -6,6 +6,7 @@ import type { Config } from '../../runtime/config/schema.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { Bus, BusEvent, BusHandler, BusHealth, HistoryResult, OutgoingEvent, PublishResult } from '../bus.js';
 import { RedisCanary } from './canary.js';
+import { webhookChannels } from '../webhooks/routes.js';
 import { definePublishScript, runPublishScript } from './publish.js';
 import { streamKey } from './keys.js';
 import { entryToEvent, isStreamId, readStream, type StreamEntry } from './stream.js';
@@ -15,8 +16,8 @@ export type RedisBusConfig = Pick<
   Config,
   'historySize' | 'historyTtlSeconds' | 'idempotencyTtlSeconds' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
 > &
-  /** WEBHOOK_URLS: client publishes then append their transition to the webhook outbox (publish.ts). */
-  Partial<Pick<Config, 'webhookUrls'>> &
+  /** WEBHOOK_URLS or a Pusher app's webhooks: client publishes then append their transition to the webhook outbox (publish.ts). */
+  Partial<Pick<Config, 'webhookUrls' | 'pusherApps'>> &
   /** CANARY_INTERVAL_SECONDS; absent or 0: no canary (loadConfig defaults it to 5). */
   Partial<Pick<Config, 'canaryIntervalSeconds'>>;
 
@@ -46,9 +47,12 @@ export class RedisBus implements Bus {
   private readonly subscriptions?: RedisSubscriber;
   /** Notices a Redis that does not answer, or a subscriber connection that silently delivers nothing (canary.ts). */
   private readonly canary?: RedisCanary;
+  /** Channels whose client publishes append a `client.publish` transition. */
+  private readonly webhooks: (channel: string) => boolean;
 
   constructor(private readonly deps: RedisBusDeps) {
     this.logger = deps.logger.child({ component: 'redis-bus' });
+    this.webhooks = webhookChannels(deps.config);
     definePublishScript(deps.redis);
     if (deps.subscriber) {
       this.subscriptions = new RedisSubscriber({ redis: deps.redis, subscriber: deps.subscriber, logger: this.logger, metrics: deps.metrics });
@@ -69,7 +73,7 @@ export class RedisBus implements Bus {
     if (events.length === 0) return [];
     const { config, redis } = this.deps;
     try {
-      const results = await runPublishScript(redis, events, config);
+      const results = await runPublishScript(redis, events, { ...config, webhooks: this.webhooks });
       if (config.redisWaitReplicas > 0) await this.waitForReplicas();
       return results;
     } catch (err) {

@@ -3,14 +3,18 @@ import { Redis } from 'ioredis';
 import { redactUrl } from '../../runtime/logger.js';
 import { Control } from '../control.js';
 import type { Engine, EngineDeps, EngineOptions } from '../engine.js';
+import { transitionJson } from '../outbox.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
 import { RedisChannels } from './channels.js';
+import { outboxKey } from './keys.js';
 import { RedisLiveness } from './liveness.js';
+import { markOutbox } from './outbox-mark.js';
 import { redisClientOptions } from './options.js';
 import { RedisPresence } from './presence.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 import { startWebhooks } from '../webhooks/dispatcher.js';
+import { webhookChannels } from '../webhooks/routes.js';
 import { RedisOutboxStore } from './webhook-outbox.js';
 
 /** A RedisEngine can also stop as a killed process would, for tests of what others then clean up. */
@@ -37,7 +41,7 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     connection.on('error', (err: Error) => log.warn({ role, err: err.message }, 'redis connection error'));
     connection.on('ready', () => log.info({ role, url: redactUrl(config.redisUrl) }, 'redis connection ready'));
   }
-  const webhooks = config.webhookUrls.length > 0;
+  const webhooks = webhookChannels(config);
   const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
   // Only client-servers hold presence and occupancy, but every replica sweeps up after dead ones.
   // Its callbacks run only after its first heartbeat, when presence and channels below exist.
@@ -81,6 +85,14 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     channels,
     control,
     publishRateLimiter: config.publishRateLimit > 0 ? new RedisRateLimiter(redis, publishRateLimitOptions(config)) : undefined,
+    async noteCacheMiss(channel) {
+      if (!webhooks(channel)) return;
+      // Marked before and after the append, as every outbox writer does (outbox-mark.ts).
+      const time = deps.now?.() ?? Date.now();
+      await markOutbox(redis, channel, time);
+      await redis.xadd(outboxKey(channel), '*', 'j', transitionJson({ kind: 'cache.miss', channel, time }));
+      await markOutbox(redis, channel, time);
+    },
     health: () => bus.health(),
     async close() {
       await dispatcher?.close();

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../runtime/metrics.js';
-import { attemptWebhook, webhookBody, type AttemptResult } from './delivery.js';
+import { attemptWebhook, type AttemptResult } from './delivery.js';
 import type { OutboxBatch, OutboxStore } from './outbox-store.js';
+import type { Receiver } from './receiver.js';
 import { retryDelayMs, type WebhookTiming } from './timing.js';
 
 /**
@@ -13,20 +14,13 @@ export const MAX_BATCH_EVENTS = 100;
 /** A batch stops growing past this many bytes of transitions (client publishes carry up to MAX_EVENT_BYTES each); one transition always fits. */
 export const MAX_BATCH_BYTES = 1024 * 1024;
 
-/** One webhook URL as the dispatcher knows it. */
-export interface Receiver {
-  url: string;
-  /** Stable key of the URL in the outbox state (a digest: the URL may hold a secret). */
-  key: string;
-  /** The URL's origin: metrics label and log field. */
-  label: string;
-}
+export type { Receiver } from './receiver.js';
 
 export interface WorkerContext {
   owner: string;
   store: OutboxStore;
+  /** The channel's receivers (routes.ts): WEBHOOK_URLS, plus its Pusher app's URLs. */
   receivers: readonly Receiver[];
-  secret: string;
   giveUpMs: number;
   timing: WebhookTiming;
   logger: Logger;
@@ -120,14 +114,13 @@ export class ChannelWorker {
       if (batch === 'lost') return this.loseLease();
       if (batch === 'idle') return undefined;
       if (batch.due > now()) return batch.due;
-      const result = await attemptWebhook({
-        url: receiver.url,
-        body: webhookBody(batch),
-        secret: this.ctx.secret,
-        timeoutMs: this.ctx.timing.requestTimeoutMs,
-        signal,
-        now,
-      });
+      const request = receiver.request(batch, now());
+      if (!request) {
+        // Nothing in it for this receiver (a Pusher URL filtering kinds, a transition Pusher does not report).
+        if ((await store.settle(this.channel, owner, receiver.key, batch.id, this.keys)) === 'lost') return this.loseLease();
+        continue;
+      }
+      const result = await attemptWebhook({ url: receiver.url, ...request, timeoutMs: this.ctx.timing.requestTimeoutMs, signal });
       if (result.ok) {
         this.ctx.metrics?.webhookDeliveries.inc({ receiver: receiver.label });
         if ((await store.settle(this.channel, owner, receiver.key, batch.id, this.keys)) === 'lost') return this.loseLease();

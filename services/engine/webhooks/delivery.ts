@@ -1,5 +1,4 @@
 import type { OutboxBatch } from './outbox-store.js';
-import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
 /** A webhook's body: the transitions' JSON texts are spliced in as they are (serialized once, at the outbox). */
 export function webhookBody(batch: Pick<OutboxBatch, 'id' | 'time' | 'events'>): string {
@@ -11,11 +10,11 @@ export type AttemptResult = { ok: true; status: number } | { ok: false; status?:
 export interface AttemptOptions {
   url: string;
   body: string;
-  secret: string;
+  /** The receiver's headers (receiver.ts): content type and signature, native or Pusher's. */
+  headers: Record<string, string>;
   timeoutMs: number;
   /** Aborts the attempt (the dispatcher closing); such an attempt is not counted as failed. */
   signal: AbortSignal;
-  now: () => number;
 }
 
 /**
@@ -28,11 +27,7 @@ export async function attemptWebhook(options: AttemptOptions): Promise<AttemptRe
   try {
     const response = await fetch(options.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signatureHeader(options.secret, options.body, options.now()),
-        'user-agent': 'eventrelay-webhooks',
-      },
+      headers: { ...options.headers, 'user-agent': 'eventrelay-webhooks' },
       body: options.body,
       redirect: 'manual',
       signal: AbortSignal.any([options.signal, timeout]),

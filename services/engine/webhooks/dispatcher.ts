@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../../runtime/config/schema.js';
 import type { Metrics } from '../../runtime/metrics.js';
-import { ChannelWorker, type Receiver } from './channel-worker.js';
+import { ChannelWorker } from './channel-worker.js';
 import type { OutboxStore } from './outbox-store.js';
+import { WebhookRoutes } from './routes.js';
 import { WEBHOOK_TIMING, type WebhookTiming } from './timing.js';
 
 /**
@@ -15,7 +16,7 @@ export const MAX_ACTIVE_CHANNELS = 64;
 /** A store that keeps failing is logged at most this often, not on every poll. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-export type DispatcherConfig = Pick<Config, 'webhookUrls' | 'webhookSecret' | 'webhookGiveUpSeconds'>;
+export type DispatcherConfig = Pick<Config, 'webhookUrls' | 'webhookSecret' | 'webhookGiveUpSeconds'> & Partial<Pick<Config, 'pusherApps'>>;
 
 export interface DispatcherDeps {
   config: DispatcherConfig;
@@ -29,7 +30,7 @@ export interface DispatcherDeps {
 
 /**
  * Delivers the webhooks of PROTOCOL.md v1.1. One runs in every service
- * process while WEBHOOK_URLS is set, all on the same outboxes, so that any
+ * process while WEBHOOK_URLS (or a Pusher app's webhooks, routes.ts) is set, all on the same outboxes, so that any
  * replica drains what a dead one owed. It polls the work list for due
  * channels and works each one it gets the lease of (channel-worker.ts): one
  * dispatcher per channel at a time keeps each channel's webhooks in order
@@ -39,7 +40,7 @@ export class WebhookDispatcher {
   /** This dispatcher's name on the leases. */
   readonly owner = randomUUID();
   private readonly timing: WebhookTiming;
-  private readonly receivers: Receiver[];
+  private readonly routes: WebhookRoutes;
   private readonly active = new Map<string, Promise<void>>();
   /** Channels another dispatcher holds, not asked for again before its lease ends. */
   private readonly skipUntil = new Map<string, number>();
@@ -52,15 +53,14 @@ export class WebhookDispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     const { config } = deps;
-    if (config.webhookSecret === undefined) throw new Error('WEBHOOK_SECRET is required when WEBHOOK_URLS is set');
+    this.routes = new WebhookRoutes(config);
     this.timing = { ...WEBHOOK_TIMING, ...deps.timing };
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger.child({ component: 'webhooks' });
-    this.receivers = receiversOf(config.webhookUrls);
     this.schedulePoll(0);
     this.every(this.timing.repairMs, () => this.repair(), true);
     this.every(this.timing.queueAgeMs, () => this.measureQueueAge(), true);
-    this.logger.info({ receivers: this.receivers.map((r) => r.label) }, 'webhook dispatcher started');
+    this.logger.info({ receivers: this.routes.labels }, 'webhook dispatcher started');
   }
 
   /** Stops polling, cuts attempts in flight (their batches are kept: another replica sends them again) and gives up the leases. */
@@ -106,8 +106,7 @@ export class WebhookDispatcher {
       {
         owner: this.owner,
         store: this.deps.store,
-        receivers: this.receivers,
-        secret: this.deps.config.webhookSecret!,
+        receivers: this.routes.receiversFor(channel),
         giveUpMs: this.deps.config.webhookGiveUpSeconds * 1000,
         timing: this.timing,
         logger: this.logger,
@@ -160,18 +159,7 @@ export class WebhookDispatcher {
   }
 }
 
-/** Each URL with its state key and its label: the origin, made unique by position when two URLs share one. */
-function receiversOf(urls: readonly string[]): Receiver[] {
-  const seen = new Map<string, number>();
-  return urls.map((url) => {
-    const origin = new URL(url).origin;
-    const n = (seen.get(origin) ?? 0) + 1;
-    seen.set(origin, n);
-    return { url, key: createHash('sha256').update(url).digest('hex').slice(0, 16), label: n === 1 ? origin : `${origin}#${n}` };
-  });
-}
-
-/** The dispatcher of an engine, when WEBHOOK_URLS is set (the engine closes it first). */
+/** The dispatcher of an engine, when WEBHOOK_URLS or a Pusher app's webhooks are set (the engine closes it first). */
 export function startWebhooks(deps: Omit<DispatcherDeps, 'store'>, store: () => OutboxStore): WebhookDispatcher | undefined {
-  return deps.config.webhookUrls.length > 0 ? new WebhookDispatcher({ ...deps, store: store() }) : undefined;
+  return new WebhookRoutes(deps.config).any ? new WebhookDispatcher({ ...deps, store: store() }) : undefined;
 }

@@ -1,3 +1,4 @@
+import { loadPusherApps } from './pusher-apps.js';
 import { CONFIG_FIELDS, MIN_PUBLISHER_KEY_LENGTH, type Config } from './schema.js';
 import type { Env, Field, FieldContext } from './fields.js';
 import { misspeltNames } from './typos.js';
@@ -12,7 +13,7 @@ export class ConfigError extends Error {
 }
 
 export interface LoadConfigOptions {
-  /** Reads PUBLISHER_KEYS_FILE; injected so that only main.ts touches the filesystem. */
+  /** Reads PUBLISHER_KEYS_FILE and PUSHER_APPS_FILE; injected so that only main.ts touches the filesystem. */
   readFile?: (path: string) => string;
   /** Whether stdout is a terminal (decides the default of LOG_PRETTY). */
   isTty?: boolean;
@@ -44,6 +45,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     }
   }
   const result = config as Config;
+  result.pusherApps = loadPusherApps(result, options.readFile, problems);
   result.publisherKeys = [...result.publisherKeys, ...keysFromFile(result.publisherKeysFile, options, problems)];
   if (result.webhookUrls.length > 0 && result.webhookSecret === undefined) {
     problems.push('WEBHOOK_SECRET must be set (at least 32 characters) when WEBHOOK_URLS is set: receivers verify the signature with it');

@@ -1,4 +1,5 @@
 import { bool, custom, int, list, number, oneOf, text, type FieldValue } from './fields.js';
+import type { PusherApp } from './pusher-apps.js';
 
 /*
  * Every environment variable, one row each: name, parse and bounds, default,
@@ -217,6 +218,20 @@ export const CONFIG_FIELDS = {
   }),
   subscriberJwtIssuer: text('SUBSCRIBER_JWT_ISSUER', { doc: 'when set, a subscriber token\'s `iss` must equal it (every algorithm)' }),
   subscriberJwtAudience: text('SUBSCRIBER_JWT_AUDIENCE', { doc: 'when set, a subscriber token\'s `aud` must equal it, or contain it when an array' }),
+  pusherAppId: text('PUSHER_APP_ID', {
+    doc: 'a Pusher Channels app (docs/pusher.md): its id, as the `pusher` SDKs send it in `/apps/{id}/…`; with `PUSHER_APP_KEY` and `PUSHER_APP_SECRET`',
+  }),
+  pusherAppKey: text('PUSHER_APP_KEY', { doc: 'that app\'s key: pusher-js connects to `/app/{key}`' }),
+  pusherAppSecret: text('PUSHER_APP_SECRET', { doc: 'that app\'s secret: channel auth, signin, the HTTP API and webhooks are signed with it' }),
+  pusherClientEvents: bool('PUSHER_CLIENT_EVENTS', { default: false, doc: 'whether that app\'s clients may send `client-*` events (off, as in Pusher)' }),
+  pusherWebhookUrls: list('PUSHER_WEBHOOK_URLS', {
+    default: [], defaultText: '— (off)',
+    check: (url) => (/^https?:\/\/[^\s]+$/.test(url) ? undefined : `"${url}" is not an http(s) URL`),
+    doc: 'URLs that receive that app\'s webhooks in Pusher\'s format (comma separated)',
+  }),
+  pusherAppsFile: text('PUSHER_APPS_FILE', {
+    doc: 'a JSON file of several Pusher apps `{"apps":[{"id","key","secret","enabled","clientEvents","webhooks","limits"}]}` (docs/pusher.md), instead of `PUSHER_APP_*`',
+  }),
   canaryIntervalSeconds: number('CANARY_INTERVAL_SECONDS', {
     default: DEFAULT_CANARY_INTERVAL_SECONDS, min: 0, max: 3600,
     doc: 'period of the pub/sub canary that detects a silently dead Redis subscription (readiness 503, forced reconnect); 0: off',
@@ -232,7 +247,10 @@ export const CONFIG_FIELDS = {
   }),
 };
 
-export type Config = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> };
+export type Config = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> } & {
+  /** Derived from the PUSHER_* rows (pusher-apps.ts); empty when Pusher compatibility is off. */
+  pusherApps: PusherApp[];
+};
 
 /** MAX_EVENT_BYTES as the default of MAX_FRAME_BYTES sees it: its own default unless set to a whole number. */
 function eventBytes(raw: string | undefined): number {
