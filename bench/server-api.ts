@@ -11,8 +11,8 @@ import type { Engine } from '../services/engine/engine.js';
 import { MemoryBroker } from '../services/engine/memory/memory-broker.js';
 import { createMemoryEngine } from '../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../services/runtime/config/load.js';
-import { Metrics } from '../services/runtime/metrics.js';
 import { buildSourceApp } from '../services/source-server/app.js';
+import { SourceMetrics } from '../services/source-server/source-metrics.js';
 import { loadAverage } from './lib/proc.js';
 
 const program = new Command()
@@ -47,7 +47,7 @@ if (opts.redisUrl) {
   engine = createMemoryEngine({ config, logger, broker });
   clientSide = createMemoryEngine({ config, logger, broker });
 }
-const app = buildSourceApp({ config, logger, engine, metrics: new Metrics('source-server', { defaultMetrics: false }) });
+const app = buildSourceApp({ config, logger, engine, metrics: new SourceMetrics({ defaultMetrics: false }) });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 const headers = { authorization: `Bearer ${KEY}` };

@@ -6,9 +6,10 @@ import { RelayError } from '../protocol/errors.js';
 import type { Config } from '../runtime/config/schema.js';
 import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/errors.js';
 import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
+import { installRequestLog, withoutFastifyRequestLogs } from '../runtime/http/request-log.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
-import { Metrics } from '../runtime/metrics.js';
 import { SubscriberKeys } from './auth/subscriber-keys.js';
+import { ClientMetrics } from './client-metrics.js';
 import type { ConsoleAssets } from './console/console-assets.js';
 import { registerConsole, type ConsoleConfigKey } from './console/console-routes.js';
 import { Connections } from './connections.js';
@@ -56,12 +57,12 @@ export type ClientConfig = Pick<
 /** What the client-server is built from; the caller creates the engine and closes it after the app. */
 export interface ClientAppDeps {
   config: ClientConfig;
-  /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
+  /** Becomes fastify's logger: one line per request and per closed connection at info, per-event lines at debug only. */
   logger: Logger;
   /** `noteCacheMiss` feeds the Pusher endpoint's cache_miss webhooks; absent (fixtures), none are recorded. */
   engine: Pick<Engine, 'bus' | 'health' | 'presence' | 'channels' | 'control' | 'publishRateLimiter'> & Partial<Pick<Engine, 'noteCacheMiss'>>;
   /** Default: a new registry for this app. */
-  metrics?: Metrics;
+  metrics?: ClientMetrics;
   /** Default: a new Lifecycle; main drains through it. */
   lifecycle?: Lifecycle;
   /** Wall clock (token expiry, delivery latency); injected for tests. Default Date.now. */
@@ -79,7 +80,7 @@ export interface ClientAppDeps {
 /** What main.ts needs to drain a client-server at shutdown, and tests to look inside. */
 export interface ClientRelay {
   lifecycle: Lifecycle;
-  metrics: Metrics;
+  metrics: ClientMetrics;
   connections: Connections;
   hub: Hub;
   /** Open sessions per token `sub` (operator disconnects). */
@@ -101,7 +102,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const { config, engine } = deps;
   const { bus } = engine;
   const logger = deps.logger.child({ component: 'client-server' });
-  const metrics = deps.metrics ?? new Metrics('client-server');
+  const metrics = deps.metrics ?? new ClientMetrics();
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const now = deps.now ?? Date.now;
   const hub = new Hub({ bus, presence: engine.presence, channels: engine.channels, logger, metrics, now });
@@ -114,6 +115,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    ...withoutFastifyRequestLogs(),
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(metrics),
     // Each member of the union is a documented trustProxy form; fastify's overloads only take them one at a time.
@@ -134,6 +136,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   app.decorate('clientRelay', relay);
   app.decorate('subscriberKeys', subscriberKeys);
   if (!deps.subscriberKeys) app.addHook('onClose', async () => subscriberKeys.close());
+  installRequestLog(app);
   installErrorHandling(app, metrics);
   // Not ready until operator disconnects are heard: a disconnect answered meanwhile would miss this replica.
   const health = { health: () => (operatorCommands.problem() ? { ok: false, reason: operatorCommands.problem() } : engine.health()) };

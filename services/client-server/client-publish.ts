@@ -5,7 +5,7 @@ import { publishedMessage, withRef, type PublishMessage } from '../protocol/clie
 import { RelayError, drainingError, isRelayError } from '../protocol/errors.js';
 import type { Config } from '../runtime/config/schema.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { ClientMetrics } from './client-metrics.js';
 import type { SubscriberClaims } from './auth/jwt.js';
 
 export interface ClientPublishDeps {
@@ -14,7 +14,7 @@ export interface ClientPublishDeps {
   /** PUBLISH_RATE_LIMIT, counted per token `sub` (undefined while the limit is off). */
   publishRateLimiter?: RateLimiter;
   lifecycle: Lifecycle;
-  metrics: Metrics;
+  metrics: ClientMetrics;
   /** Wall clock for the event's `ts`. */
   now: () => number;
 }

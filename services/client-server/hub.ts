@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Bus, BusEvent, BusHandler } from '../engine/bus.js';
 import type { Channels } from '../engine/channels.js';
 import type { Presence, PresenceChange, PresenceMember } from '../engine/presence.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { ClientMetrics } from './client-metrics.js';
 import { OutboundEvent } from './outbound-event.js';
 import { PresenceRoom } from './presence-room.js';
 import type { Subscription, SubscriptionOwner } from './subscription.js';
@@ -35,7 +35,7 @@ export interface HubDeps {
   presence: Presence;
   channels: Channels;
   logger: Logger;
-  metrics: Metrics;
+  metrics: ClientMetrics;
   now?: () => number;
 }
 

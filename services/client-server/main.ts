@@ -2,21 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { createEngine, engineProblems } from '../engine/create-engine.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
-import { Metrics } from '../runtime/metrics.js';
 import { packageRoot, runMain } from '../runtime/run-main.js';
 import { buildClientApp, clientCredentialProblems } from './app.js';
 import { SubscriberKeys } from './auth/subscriber-keys.js';
+import { ClientMetrics } from './client-metrics.js';
 import { loadConsoleAssets } from './console/console-assets.js';
 
 await runMain(process, {
   name: 'client-server',
   check: (config) => [...clientCredentialProblems(config), ...engineProblems(config, 'client-server')],
   async start({ config, logger }) {
-    const metrics = new Metrics('client-server');
+    const metrics = new ClientMetrics();
     const lifecycle = new Lifecycle();
     // Before the engine: a key file that cannot be read or a JWKS that cannot be fetched stops the start with its variable's name.
     const subscriberKeys = await SubscriberKeys.load(config, { logger, now: Date.now, readFile: (path) => readFileSync(path, 'utf8') });
-    const engine = createEngine({ config, logger, metrics }, { subscribe: true });
+    const engine = createEngine({ config, logger, registry: metrics.registry }, { subscribe: true });
     logger.info({ engine: engine.kind }, 'starting');
     const consoleAssets = loadConsoleAssets(packageRoot(import.meta.url));
     const app = await buildClientApp({ config, logger, engine, metrics, lifecycle, consoleAssets, subscriberKeys });

@@ -16,6 +16,8 @@ export class OperatorCommands {
   private listening = false;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  /** The last failure's message: the same one again is not worth a warning each second. */
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly deps: {
@@ -30,10 +32,17 @@ export class OperatorCommands {
       () => {
         if (this.stopped) void this.deps.control.stop();
         else this.listening = true;
+        if (this.lastFailure !== undefined) this.deps.logger.info('listening for operator commands');
+        this.lastFailure = undefined;
       },
       (err: unknown) => {
         if (this.stopped) return;
-        this.deps.logger.warn({ err }, 'cannot listen for operator commands yet; retrying');
+        const reason = err instanceof Error ? err.message : String(err);
+        // A broker that is down fails every retry the same way: warn once
+        // (the message, not a stack) and keep the repeats for debug.
+        if (reason !== this.lastFailure) this.deps.logger.warn({ reason }, 'cannot listen for operator commands yet; retrying');
+        else this.deps.logger.debug({ reason }, 'still cannot listen for operator commands; retrying');
+        this.lastFailure = reason;
         this.retry = setTimeout(() => this.start(), LISTEN_RETRY_MS).unref();
       },
     );

@@ -1,9 +1,10 @@
+import type { Logger } from 'pino';
 import type { Bus } from '../engine/bus.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { RelayError } from '../protocol/errors.js';
 import type { Config } from '../runtime/config/schema.js';
-import type { Metrics } from '../runtime/metrics.js';
 import type { SubscriberClaims } from './auth/jwt.js';
+import type { ClientMetrics } from './client-metrics.js';
 import type { Hub } from './hub.js';
 import { openSubscription, type OpenedSubscription } from './open-subscription.js';
 import type { OutboundEvent } from './outbound-event.js';
@@ -24,13 +25,25 @@ export interface SessionSocket {
   writePresence(message: PresenceMessage): void;
   /** Ends the connection from our side: a WebSocket close frame, the end of an SSE stream. Called at most once. */
   end(code: number, reason: string): void;
+  /**
+   * Whether the client saw the connection open; absent: from the start (a
+   * WebSocket). An SSE stream is established once its 200 went out: a
+   * session that ends before is logged as the request it was, not as a
+   * connection.
+   */
+  readonly established?: boolean;
 }
+
+/** Who ended a connection, for its close line. */
+type ClosedBy = 'server' | 'peer';
 
 export interface SessionDeps {
   config: Pick<Config, 'maxBufferedBytes'>;
   hub: Hub;
   bus: Pick<Bus, 'history' | 'latest' | 'ids'>;
-  metrics: Metrics;
+  metrics: ClientMetrics;
+  /** Where each closed connection's one info line goes. */
+  logger: Logger;
   /** Open sessions per token `sub`, for operator disconnects. */
   users: SessionsByUser;
 }
@@ -68,6 +81,10 @@ export class Session implements Sink {
   private open = true;
   /** This connection's key in presence (unique in this process). */
   private readonly connection: string;
+  /** For the close line: when it opened, client messages received, events and presence messages sent. */
+  private readonly openedAtMs: number;
+  private messagesIn = 0;
+  private messagesOut = 0;
 
   constructor(
     private readonly socket: SessionSocket,
@@ -76,6 +93,7 @@ export class Session implements Sink {
     private readonly nowMs: () => number,
   ) {
     this.connection = deps.hub.connectionId();
+    this.openedAtMs = nowMs();
     deps.metrics.connections.inc({ transport: socket.transport });
     if (claims.sub !== undefined) deps.users.add(claims.sub, this);
     // PROTOCOL.md: `exp` is honoured, also on a connection that is already open.
@@ -129,13 +147,20 @@ export class Session implements Sink {
   send(event: OutboundEvent): boolean {
     if (!this.writable()) return false;
     this.socket.writeEvent(event);
+    this.messagesOut++;
     return true;
   }
 
   sendPresence(message: PresenceMessage): boolean {
     if (!this.writable()) return false;
     this.socket.writePresence(message);
+    this.messagesOut++;
     return true;
+  }
+
+  /** Counts one message from the client (a WebSocket frame), for the close line. */
+  received(): void {
+    this.messagesIn++;
   }
 
   gap(): void {
@@ -151,13 +176,13 @@ export class Session implements Sink {
 
   /** Ends the connection from our side with `code`; the client learns why. */
   close(code: number, reason: string): void {
-    if (!this.release()) return;
+    if (!this.release('server', code, reason)) return;
     this.socket.end(code, reason);
   }
 
-  /** The peer went away (or the socket failed): release everything, write nothing. */
-  closedByPeer(): void {
-    this.release();
+  /** The peer went away (or the socket failed), with its close frame's code and reason if any: release everything, write nothing. */
+  closedByPeer(code?: number, reason?: string): void {
+    this.release('peer', code, reason);
   }
 
   private writable(): boolean {
@@ -170,14 +195,35 @@ export class Session implements Sink {
     return true;
   }
 
-  private release(): boolean {
+  /**
+   * Releases everything once, and logs the connection's one line at info
+   * (it stands for the upgrade or stream request too: request-log.ts).
+   */
+  private release(by: ClosedBy, code: number | undefined, reason: string | undefined): boolean {
     if (!this.open) return false;
     this.open = false;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     if (this.claims.sub !== undefined) this.deps.users.remove(this.claims.sub, this);
+    const channels = this.subscriptions.size;
     for (const channel of [...this.subscriptions.keys()]) this.unsubscribe(channel);
     this.deps.metrics.connections.dec({ transport: this.socket.transport });
+    if (this.socket.established !== false) {
+      this.deps.logger.info(
+        {
+          transport: this.socket.transport,
+          by,
+          code,
+          reason: reason || undefined,
+          durationMs: this.nowMs() - this.openedAtMs,
+          subject: this.claims.sub,
+          channels,
+          messagesIn: this.messagesIn,
+          messagesOut: this.messagesOut,
+        },
+        'connection closed',
+      );
+    }
     return true;
   }
 

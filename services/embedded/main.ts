@@ -3,13 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { buildClientApp, clientCredentialProblems } from '../client-server/app.js';
 import { SubscriberKeys } from '../client-server/auth/subscriber-keys.js';
+import { ClientMetrics } from '../client-server/client-metrics.js';
 import { loadConsoleAssets } from '../client-server/console/console-assets.js';
 import { createEngine } from '../engine/create-engine.js';
 import type { Env } from '../runtime/config/load.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
-import { Metrics } from '../runtime/metrics.js';
 import { packageRoot, runMain } from '../runtime/run-main.js';
 import { buildSourceApp, sourceCredentialProblems } from '../source-server/app.js';
+import { SourceMetrics } from '../source-server/source-metrics.js';
 
 /**
  * PROTOCOL.md: the newcomer's `npm start` runs with auth off when no
@@ -39,9 +40,11 @@ await runMain(process, {
   check: (config) => [...sourceCredentialProblems(config), ...clientCredentialProblems(config)],
   async start({ config, logger }) {
     const subscriberKeys = await SubscriberKeys.load(config, { logger, now: Date.now, readFile: (path) => readFileSync(path, 'utf8') });
-    const sourceMetrics = new Metrics('source-server');
-    const clientMetrics = new Metrics('client-server');
-    const engine = createEngine({ config, logger, metrics: clientMetrics }, { subscribe: true });
+    // Two registries on two ports, each with its own service's families; the one engine
+    // registers its families on the client-server's, the service that subscribes.
+    const sourceMetrics = new SourceMetrics();
+    const clientMetrics = new ClientMetrics();
+    const engine = createEngine({ config, logger, registry: clientMetrics.registry }, { subscribe: true });
     logger.info({ engine: engine.kind, services: ['source-server', 'client-server'] }, 'starting');
     const [sourceLifecycle, clientLifecycle] = [new Lifecycle(), new Lifecycle()];
     const source = buildSourceApp({ config, logger, engine, metrics: sourceMetrics, lifecycle: sourceLifecycle });

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../runtime/config/schema.js';
-import type { Metrics } from '../runtime/metrics.js';
 import type { Bus, BusHealth } from './bus.js';
 import type { Channels } from './channels.js';
 import type { Control } from './control.js';
+import type { EngineMetrics } from './engine-metrics.js';
 import type { Presence } from './presence.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -65,10 +66,16 @@ export type EngineConfig = Pick<
 export interface EngineDeps {
   config: EngineConfig;
   logger: Logger;
-  /** Where the engine counts reconnects, backfills, gaps and canary failures. */
-  metrics?: Metrics;
+  /** Where a broker's engine counts (engine-metrics.ts); createEngine builds it on the registry it is given. Absent: counted nowhere. */
+  metrics?: EngineMetrics;
   /** Clock of the in-memory broker (ids, expiry); injected for tests. */
   now?: () => number;
+}
+
+/** What createEngine is built from. */
+export interface CreateEngineDeps extends Omit<EngineDeps, 'metrics'> {
+  /** The registry of the service the engine runs in: the engine registers its own families there (engine-metrics.ts). Absent: counted nowhere. */
+  registry?: Registry;
 }
 
 export interface EngineOptions {

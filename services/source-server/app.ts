@@ -4,8 +4,8 @@ import type { Engine } from '../engine/engine.js';
 import type { Config } from '../runtime/config/schema.js';
 import { frameworkErrorHandler, installErrorHandling } from '../runtime/http/errors.js';
 import { registerOpsRoutes } from '../runtime/http/ops-routes.js';
+import { installRequestLog, withoutFastifyRequestLogs } from '../runtime/http/request-log.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
-import { Metrics } from '../runtime/metrics.js';
 import { PublisherAuth } from './plugins/auth.js';
 import { registerPublishCors } from './plugins/cors.js';
 import { registerJsonTextParser } from './plugins/json-body.js';
@@ -15,6 +15,7 @@ import { registerPusherApi } from './pusher/pusher-api.js';
 import { registerPublishBatch } from './routes/publish-batch.js';
 import { registerPublishOne } from './routes/publish-one.js';
 import { registerServerApi } from './routes/server-api/server-api.js';
+import { SourceMetrics } from './source-metrics.js';
 
 /**
  * Longest `{channel}` path segment routed at all. Above fastify's default of
@@ -35,11 +36,11 @@ export type SourceEngine = Pick<Engine, 'bus' | 'publishRateLimiter' | 'health' 
 /** What the source-server is built from; the caller creates the engine and closes it after the app. */
 export interface SourceAppDeps {
   config: SourceConfig;
-  /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
+  /** Becomes fastify's logger: one line per request at info (request-log.ts), per-event lines at debug only. */
   logger: Logger;
   engine: SourceEngine;
   /** Default: a new registry for this app. */
-  metrics?: Metrics;
+  metrics?: SourceMetrics;
   /** Default: a new Lifecycle; main drains through it. */
   lifecycle?: Lifecycle;
   /** Wall clock of event `ts`; injected for tests. Default Date.now. */
@@ -56,15 +57,16 @@ export interface SourceAppDeps {
  * answer 503 and /readyz 503, while server API reads go on; `app.close()`
  * then waits for publishes and reads in flight before it resolves, after
  * which the caller may close the engine.
- * Metrics and Lifecycle are readable later as `app.getDecorator<Metrics>('metrics')` / `('lifecycle')`.
+ * Metrics and Lifecycle are readable later as `app.getDecorator<SourceMetrics>('metrics')` / `('lifecycle')`.
  */
 export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   const { config, engine } = deps;
-  const metrics = deps.metrics ?? new Metrics('source-server');
+  const metrics = deps.metrics ?? new SourceMetrics();
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   // Typed as fastify's base logger so the app is a plain FastifyInstance that shared helpers accept.
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    ...withoutFastifyRequestLogs(),
     routerOptions: { maxParamLength: MAX_CHANNEL_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler(metrics),
     // Each member of the union is a documented trustProxy form; fastify's overloads only take them one at a time.
@@ -73,6 +75,7 @@ export function buildSourceApp(deps: SourceAppDeps): FastifyInstance {
   app.decorate('metrics', metrics);
   app.decorate('lifecycle', lifecycle);
 
+  installRequestLog(app);
   installErrorHandling(app, metrics);
   registerJsonTextParser(app);
   registerOpsRoutes(app, { health: engine, lifecycle, metrics });

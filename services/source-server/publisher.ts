@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import type { Bus, OutgoingEvent, PublishResult } from '../engine/bus.js';
 import { RelayError, drainingError } from '../protocol/errors.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { SourceMetrics } from './source-metrics.js';
 
 export interface PublisherDeps {
   bus: Bus;
   lifecycle: Lifecycle;
-  metrics: Metrics;
+  metrics: SourceMetrics;
   logger: Logger;
   /** Wall clock for event `ts`; injected for tests. Default Date.now. */
   now?: () => number;

@@ -6,14 +6,14 @@ import { createMemoryEngine } from '../../services/engine/memory/memory-engine.j
 import type { PresenceChange } from '../../services/engine/presence.js';
 import { STREAM_IDS } from '../../services/protocol/event-id.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
-import { Metrics } from '../../services/runtime/metrics.js';
+import { ClientMetrics } from '../../services/client-server/client-metrics.js';
 
 const logger = pino({ level: 'silent' });
 
 describe('the hub, for every protocol', () => {
   test('occupies a channel on its first subscriber and vacates it after its last; counts what it holds', async () => {
     const engine = createMemoryEngine({ config: loadConfig({ STATS_INTERVAL_SECONDS: '0.1' }), logger });
-    const hub = new Hub({ bus: engine.bus, presence: engine.presence, channels: engine.channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ bus: engine.bus, presence: engine.presence, channels: engine.channels, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     const sink = { send: () => true, sendPresence: () => true, gap: () => {} };
     const [a, b] = [new Subscription('c', sink, STREAM_IDS, hub), new Subscription('c', sink, STREAM_IDS, hub)];
     await hub.join(a);
@@ -28,7 +28,7 @@ describe('the hub, for every protocol', () => {
 
   test("presence observers hear the transitions of the channels it holds, and only those", async () => {
     const engine = createMemoryEngine({ config: loadConfig({}), logger });
-    const hub = new Hub({ bus: engine.bus, presence: engine.presence, channels: engine.channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ bus: engine.bus, presence: engine.presence, channels: engine.channels, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     const heard: [string, PresenceChange][] = [];
     hub.observePresence({ onPresence: (channel, change) => heard.push([channel, change]), onResume: () => {} });
     const held = new Subscription('room', { send: () => true, sendPresence: () => true, gap: () => {} }, STREAM_IDS, hub);

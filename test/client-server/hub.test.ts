@@ -5,7 +5,7 @@ import type { OutboundEvent } from '../../services/client-server/outbound-event.
 import { STREAM_IDS } from '../../services/protocol/event-id.js';
 import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
-import { Metrics } from '../../services/runtime/metrics.js';
+import { ClientMetrics } from '../../services/client-server/client-metrics.js';
 import { Hub } from '../../services/client-server/hub.js';
 import { Subscription, type Sink } from '../../services/client-server/subscription.js';
 
@@ -36,7 +36,7 @@ describe('the hub', () => {
     const engine = createMemoryEngine({ config, logger });
     const memory = engine.bus;
     const { bus, calls } = countingBus(memory);
-    const hub = new Hub({ ...engine, bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, bus, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     const a = subscriber('c');
     const b = subscriber('c');
     await Promise.all([hub.join(a), hub.join(b)]);
@@ -53,7 +53,7 @@ describe('the hub', () => {
     const engine = createMemoryEngine({ config, logger });
     const memory = engine.bus;
     const { bus, calls } = countingBus(memory);
-    const hub = new Hub({ ...engine, bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, bus, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     const first = subscriber('c');
     await hub.join(first);
     // unsubscribe + subscribe in one breath, as one client frame batch can do
@@ -83,7 +83,7 @@ describe('the hub and occupancy', () => {
       occupy: async (channel: string) => (calls.push(`occupy ${channel}`), engine.channels.occupy(channel)),
       vacate: async (channel: string) => (calls.push(`vacate ${channel}`), engine.channels.vacate(channel)),
     });
-    const hub = new Hub({ ...engine, bus, channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, bus, channels, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     await expect(hub.join(subscriber('c'))).rejects.toThrow('redis down');
     expect(calls).toEqual(['occupy c', 'subscribe c', 'vacate c']);
     expect(hub.channelCount).toBe(0);
@@ -103,7 +103,7 @@ describe('the hub and occupancy', () => {
         throw new Error('cannot occupy');
       },
     });
-    const hub = new Hub({ ...engine, bus, channels, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, bus, channels, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     await expect(hub.join(subscriber('c'))).rejects.toThrow('cannot occupy');
     expect(calls).toEqual([]);
     expect(hub.channelCount).toBe(0);

@@ -4,7 +4,7 @@ import type { Bus, HistoryResult } from '../../services/engine/bus.js';
 import type { OutboundEvent } from '../../services/client-server/outbound-event.js';
 import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
-import { Metrics } from '../../services/runtime/metrics.js';
+import { ClientMetrics } from '../../services/client-server/client-metrics.js';
 import { Hub } from '../../services/client-server/hub.js';
 import { openSubscription } from '../../services/client-server/open-subscription.js';
 import type { Sink } from '../../services/client-server/subscription.js';
@@ -37,7 +37,7 @@ describe('the resume seam', () => {
         return memory.history(channel, since);
       },
     });
-    const hub = new Hub({ ...engine, bus, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, bus, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     const before = await publish(memory, 'c', 4);
     const sink = recorder();
     const opened = (await openSubscription({ hub, bus }, { channel: 'c', since: before[0] }, sink))!;
@@ -51,7 +51,7 @@ describe('the resume seam', () => {
   test('a live event that arrives after the history read already returned it is not sent twice', async () => {
     const engine = createMemoryEngine({ config, logger });
     const memory = engine.bus;
-    const hub = new Hub({ ...engine, logger, metrics: new Metrics('test', { defaultMetrics: false }) });
+    const hub = new Hub({ ...engine, logger, metrics: new ClientMetrics({ defaultMetrics: false }) });
     const [since] = await publish(memory, 'c', 1);
     const sink = recorder();
     const opened = (await openSubscription({ hub, bus: memory }, { channel: 'c', since }, sink))!;

@@ -28,6 +28,6 @@ test('a subscriber that stops reading is closed with 4008 and does not slow the 
   expect(await slow.waitClosed(10_000)).toBe(4008);
   expect(slow.events('firehose').length).toBeLessThan(400);
   const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  expect(metrics).toMatch(/eventrelay_slow_consumer_disconnects_total\{[^}]*\} 1/);
+  expect(metrics).toMatch(/eventrelay_slow_consumer_disconnects_total 1/);
   fast.close();
 }, 40_000);

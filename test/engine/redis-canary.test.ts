@@ -1,9 +1,10 @@
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { OutgoingEvent } from '../../services/engine/bus.js';
+import { EngineMetrics } from '../../services/engine/engine-metrics.js';
 import { RedisBus } from '../../services/engine/redis/redis-bus.js';
 import { redisClientOptions } from '../../services/engine/redis/options.js';
-import { Metrics } from '../../services/runtime/metrics.js';
 import { startRedisServer } from '../../tools/redis-server.js';
 import { eventually, freshChannel, recorder, sinkLogger } from '../support/recorder.js';
 import { busConfig, ready } from '../support/redis-bus.js';
@@ -32,7 +33,7 @@ describe('the Redis canary', () => {
     const subscriber = redis.duplicate({ port: proxy.port });
     subscriber.on('error', () => {});
     await Promise.all([ready(redis), ready(subscriber)]);
-    const metrics = new Metrics('test', { defaultMetrics: false });
+    const metrics = new EngineMetrics(new Registry(), { subscribe: true, webhooks: false });
     const { logger, lines } = sinkLogger();
     const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
     cleanups.push(async () => {

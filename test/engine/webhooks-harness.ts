@@ -1,9 +1,10 @@
+import { Registry } from 'prom-client';
 import { afterEach } from 'vitest';
+import { EngineMetrics } from '../../services/engine/engine-metrics.js';
 import type { Transition } from '../../services/engine/outbox.js';
 import { WebhookDispatcher, type DispatcherConfig } from '../../services/engine/webhooks/dispatcher.js';
 import type { OutboxStore } from '../../services/engine/webhooks/outbox-store.js';
 import type { WebhookTiming } from '../../services/engine/webhooks/timing.js';
-import { Metrics } from '../../services/runtime/metrics.js';
 import { sinkLogger } from '../support/recorder.js';
 import { startWebhookReceiver, type WebhookEvent, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -72,7 +73,7 @@ export interface Harness {
     extra?: Partial<DispatcherConfig>,
     timing?: Partial<WebhookTiming>,
     store?: OutboxStore,
-  ): { dispatcher: WebhookDispatcher; lines: Array<{ level: number; msg: string }>; metrics: Metrics };
+  ): { dispatcher: WebhookDispatcher; lines: Array<{ level: number; msg: string }>; metrics: EngineMetrics };
 }
 
 /** What every case needs, everything closed after each test (call inside a describe). */
@@ -94,7 +95,7 @@ export function harness(makeWorld: WorldFactory): Harness {
     },
     dispatcher(w, urls, extra = {}, timing = {}, store = w.store()) {
       const { logger, lines } = sinkLogger();
-      const metrics = new Metrics('test', { defaultMetrics: false });
+      const metrics = new EngineMetrics(new Registry(), { subscribe: false, webhooks: true });
       const config: DispatcherConfig = { webhookUrls: urls, webhookSecret: WEBHOOK_SECRET, webhookGiveUpSeconds: 3600, ...extra };
       const d = new WebhookDispatcher({ config, logger, metrics, store, timing: { ...FAST, ...timing } });
       cleanups.push(() => d.close());

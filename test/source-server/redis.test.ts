@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vit
 import { createEngine } from '../../services/engine/create-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
 import { createLogger } from '../../services/runtime/logger.js';
-import { Metrics } from '../../services/runtime/metrics.js';
+import { SourceMetrics } from '../../services/source-server/source-metrics.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
 import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { AUTH, PUBLISHER_KEY, errorCode, publish, publishBatch } from '../support/source-app.js';
@@ -24,7 +24,7 @@ describe('the source app on RedisBus', () => {
     const config = loadConfig({ PUBLISHER_KEYS: `${PUBLISHER_KEY},second-publisher-key-0123456789`, REDIS_URL: server.url, LOG_LEVEL: 'warn', ...env });
     const logger = createLogger(config, 'source-server', { write() {} });
     const engine = createEngine({ config, logger }, { subscribe: false });
-    const app = buildSourceApp({ config, logger, engine, metrics: new Metrics('source-server', { defaultMetrics: false }) });
+    const app = buildSourceApp({ config, logger, engine, metrics: new SourceMetrics({ defaultMetrics: false }) });
     // Whoever creates a resource closes it: app, then engine (which quits its connections).
     onTestFinished(async () => {
       await app.close();

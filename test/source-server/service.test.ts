@@ -3,8 +3,8 @@ import type { Bus } from '../../services/engine/bus.js';
 import type { MemoryBus } from '../../services/engine/memory/memory-bus.js';
 import { RelayError } from '../../services/protocol/errors.js';
 import { Lifecycle } from '../../services/runtime/lifecycle.js';
-import { Metrics } from '../../services/runtime/metrics.js';
-import { AUTH, PUBLISHER_KEY, errorCode, publish, publishBatch, useSource } from '../support/source-app.js';
+import type { SourceMetrics } from '../../services/source-server/source-metrics.js';
+import { AUTH, errorCode, publish, publishBatch, useSource } from '../support/source-app.js';
 import { engineOf } from '../support/engines.js';
 
 /** A MemoryBus whose publish fails: it simulates a bus failure, the one place a stand-in is fair. */
@@ -107,7 +107,7 @@ describe('draining', () => {
   test('the app exposes the lifecycle and metrics it uses, defaults included', async () => {
     const { app, lifecycle, metrics } = useSource();
     expect(app.getDecorator<Lifecycle>('lifecycle')).toBe(lifecycle);
-    expect(app.getDecorator<Metrics>('metrics')).toBe(metrics);
+    expect(app.getDecorator<SourceMetrics>('metrics')).toBe(metrics);
   });
 });
 
@@ -133,9 +133,9 @@ describe('operations endpoints', () => {
     await publishBatch(app, { events: [{ channel: 'b', data: 1 }, { channel: 'b', data: 2 }] });
     const response = await app.inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(200);
-    expect(response.body).toMatch(/^eventrelay_events_published_total\{[^}]*\} 3$/m);
-    expect(response.body).toMatch(/^eventrelay_events_replayed_total\{[^}]*\} 1$/m);
-    expect(response.body).toMatch(/^eventrelay_publish_duration_seconds_count\{[^}]*\} 3$/m);
+    expect(response.body).toMatch(/^eventrelay_events_published_total 3$/m);
+    expect(response.body).toMatch(/^eventrelay_events_replayed_total 1$/m);
+    expect(response.body).toMatch(/^eventrelay_publish_duration_seconds_count 3$/m);
   });
 
   test('/metrics counts answered errors by code', async () => {
@@ -145,7 +145,7 @@ describe('operations endpoints', () => {
     expect(response.body).toMatch(/^eventrelay_errors_total\{[^}]*code="invalid_json"[^}]*\} 1$/m);
   });
 
-  test('the default Metrics is created when none is given', async () => {
+  test('the default SourceMetrics is created when none is given', async () => {
     // useSource passes its own; this checks the default path stays wired.
     const { buildSourceApp } = await import('../../services/source-server/app.js');
     const source = useSource();
@@ -153,31 +153,9 @@ describe('operations endpoints', () => {
     try {
       await publish(app, 'a', '1');
       const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-      expect(body).toMatch(/^eventrelay_events_published_total\{[^}]*\} 1$/m);
+      expect(body).toMatch(/^eventrelay_events_published_total 1$/m);
     } finally {
       await app.close();
     }
-  });
-});
-
-describe('logs', () => {
-  test('request logs are at info and never contain the publisher key', async () => {
-    const { app, logs, rawLogs } = useSource();
-    await publish(app, 'news', '{"secret":"not logged either"}');
-    await publish(app, 'news', '{}', { authorization: 'Bearer wrong-key-but-still-secret' });
-    expect(logs.some((l) => l.level === 30 && l.msg === 'incoming request')).toBe(true);
-    expect(logs.some((l) => l.level === 30 && l.msg === 'request completed')).toBe(true);
-    const all = rawLogs.join('');
-    expect(all).not.toContain(PUBLISHER_KEY);
-    expect(all).not.toContain('wrong-key-but-still-secret');
-    expect(all).not.toContain('not logged either');
-  });
-
-  test('nothing per event is logged above debug', async () => {
-    const { app, logs } = useSource();
-    await publishBatch(app, { events: [{ channel: 'a', data: 1 }, { channel: 'b', data: 2 }] });
-    const perRequest = new Set(['incoming request', 'request completed']);
-    expect(logs.filter((l) => l.level > 20 && !perRequest.has(l.msg ?? ''))).toEqual([]);
-    expect(logs.some((l) => l.level === 20 && l.msg === 'published')).toBe(true);
   });
 });

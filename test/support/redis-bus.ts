@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { EngineMetrics } from '../../services/engine/engine-metrics.js';
 import { RedisBus } from '../../services/engine/redis/redis-bus.js';
 import { redisClientOptions } from '../../services/engine/redis/options.js';
 import { DEFAULT_HISTORY_SIZE, DEFAULT_HISTORY_TTL_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS, type Config } from '../../services/runtime/config/schema.js';
-import { Metrics } from '../../services/runtime/metrics.js';
 import { sinkLogger } from './recorder.js';
 
 export type BusConfig = Pick<
@@ -30,7 +31,7 @@ export interface BusUnderTest {
   bus: RedisBus;
   redis: Redis;
   subscriber?: Redis;
-  metrics: Metrics;
+  metrics: EngineMetrics;
   logger: Logger;
   lines: Array<{ level: number; msg: string }>;
   cleanup(): Promise<void>;
@@ -57,7 +58,7 @@ export async function redisBus(
   }
   await Promise.all([ready(redis), subscriber && ready(subscriber)]);
   const { logger, lines } = sinkLogger();
-  const metrics = new Metrics('test', { defaultMetrics: false });
+  const metrics = new EngineMetrics(new Registry(), { subscribe: true, webhooks: false });
   const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
   return {
     bus,
@@ -74,6 +75,6 @@ export async function redisBus(
   };
 }
 
-export async function counter(metrics: Metrics, name: 'busReconnects' | 'backfilledEvents' | 'gaps'): Promise<number> {
+export async function counter(metrics: EngineMetrics, name: 'busReconnects' | 'backfilledEvents' | 'gaps'): Promise<number> {
   return (await metrics[name].get()).values[0]?.value ?? 0;
 }

@@ -2,17 +2,24 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildClientApp } from '../../services/client-server/app.js';
 import { loadConsoleAssets } from '../../services/client-server/console/console-assets.js';
-import { createMemoryEngine } from '../../services/engine/memory/memory-engine.js';
+import { ClientMetrics } from '../../services/client-server/client-metrics.js';
+import { createEngine } from '../../services/engine/create-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
-import { Metrics } from '../../services/runtime/metrics.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
+import { SourceMetrics } from '../../services/source-server/source-metrics.js';
 import { REPO_ROOT } from './manifests.js';
+
+/** Port 9 (discard) on loopback: a webhook receiver that is never called. */
+const UNCALLED_WEBHOOK_URL = 'http://127.0.0.1:9/webhooks';
 
 /**
  * Both apps built as their main.ts files build them (each its own engine and
- * metrics registry, Node's default metrics on, the console and SDK assets
- * loaded), on the in-memory engine: what the manifest and dashboard checks
- * compare the shipped files with. Never listening; driven with inject().
+ * metrics registry, the engine's families registered on it, Node's default
+ * metrics on, the console and SDK assets loaded), on the in-memory engine
+ * with webhooks configured (never called: nothing here changes occupancy or
+ * presence) so that every family a deployment can export is exported: what
+ * the manifest and dashboard checks compare the shipped files with. Never
+ * listening; driven with inject().
  */
 export interface RelayApps {
   apps: { 'source-server': FastifyInstance; 'client-server': FastifyInstance };
@@ -20,12 +27,12 @@ export interface RelayApps {
 }
 
 export async function buildRelayApps(): Promise<RelayApps> {
-  const config = loadConfig({ AUTH_DISABLED: 'true' });
+  const config = loadConfig({ AUTH_DISABLED: 'true', WEBHOOK_URLS: UNCALLED_WEBHOOK_URL, WEBHOOK_SECRET: 'relay-apps-webhook-secret-0123456789' });
   const logger = pino({ level: 'silent' });
-  const sourceMetrics = new Metrics('source-server');
-  const clientMetrics = new Metrics('client-server');
-  const sourceEngine = createMemoryEngine({ config, logger, metrics: sourceMetrics });
-  const clientEngine = createMemoryEngine({ config, logger, metrics: clientMetrics });
+  const sourceMetrics = new SourceMetrics();
+  const clientMetrics = new ClientMetrics();
+  const sourceEngine = createEngine({ config, logger, registry: sourceMetrics.registry }, { subscribe: false });
+  const clientEngine = createEngine({ config, logger, registry: clientMetrics.registry }, { subscribe: true });
   const source = buildSourceApp({ config, logger, engine: sourceEngine, metrics: sourceMetrics });
   const client = await buildClientApp({ config, logger, engine: clientEngine, metrics: clientMetrics, consoleAssets: loadConsoleAssets(REPO_ROOT) });
   await Promise.all([source.ready(), client.ready()]);

@@ -9,8 +9,8 @@ import { loadConfig, type Env } from '../../services/runtime/config/load.js';
 import { type Config } from '../../services/runtime/config/schema.js';
 import { Lifecycle } from '../../services/runtime/lifecycle.js';
 import { createLogger } from '../../services/runtime/logger.js';
-import { Metrics } from '../../services/runtime/metrics.js';
 import { buildSourceApp } from '../../services/source-server/app.js';
+import { SourceMetrics } from '../../services/source-server/source-metrics.js';
 
 export const PUBLISHER_KEY = 'test-publisher-key-0123456789';
 export const AUTH = { authorization: `Bearer ${PUBLISHER_KEY}` };
@@ -31,7 +31,7 @@ export interface TestSource {
   /** The pino logger the app was given, writing into `logs`. */
   logger: Logger;
   lifecycle: Lifecycle;
-  metrics: Metrics;
+  metrics: SourceMetrics;
   /** Every line the app logged, parsed; the raw text too, to search for secrets. */
   logs: LogLine[];
   rawLogs: string[];
@@ -61,7 +61,7 @@ export function testSource(options: TestSourceOptions = {}): TestSource {
   const engine = createMemoryEngine({ config, logger });
   const bus = engine.bus;
   const lifecycle = new Lifecycle();
-  const metrics = new Metrics('source-server', { defaultMetrics: false });
+  const metrics = new SourceMetrics({ defaultMetrics: false });
   const wrapped = options.wrapBus?.(bus);
   const served = wrapped ? { ...engine, bus: wrapped, health: () => wrapped.health() } : engine;
   const app = buildSourceApp({ config, logger, engine: served, lifecycle, metrics, now: options.now });

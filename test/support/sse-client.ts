@@ -4,6 +4,8 @@ export interface SseMessage {
   event?: string;
   id?: string;
   data: string;
+  /** A `retry:` field: the reconnection delay the server asks for. */
+  retry?: string;
 }
 
 /** A test EventSource over node:http that records every message and comment. */
@@ -11,6 +13,8 @@ export class TestEventStream {
   readonly messages: SseMessage[] = [];
   comments = 0;
   ended = false;
+  /** Everything a 200 stream sent, as sent. */
+  raw = '';
   private buffer = '';
 
   private constructor(readonly response: IncomingMessage, private readonly abort: () => void) {
@@ -59,6 +63,7 @@ export class TestEventStream {
       return;
     }
     this.buffer += chunk;
+    this.raw += chunk;
     let end: number;
     while ((end = this.buffer.indexOf('\n\n')) >= 0) {
       const block = this.buffer.slice(0, end);
@@ -75,6 +80,7 @@ export class TestEventStream {
         if (field === 'event') message.event = value;
         else if (field === 'id') message.id = value;
         else if (field === 'data') data.push(value);
+        else if (field === 'retry') message.retry = value;
       }
       if (isComment) this.comments++;
       else {

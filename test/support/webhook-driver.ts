@@ -10,11 +10,11 @@ import { createInterface } from 'node:readline';
 import { createEngine } from '../../services/engine/create-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
 import { createLogger } from '../../services/runtime/logger.js';
-import { Metrics } from '../../services/runtime/metrics.js';
+import { ServiceMetrics } from '../../services/runtime/metrics.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger(config, 'webhook-driver', process.stderr);
-const engine = createEngine({ config, logger, metrics: new Metrics('webhook-driver') }, { subscribe: false });
+const engine = createEngine({ config, logger, registry: new ServiceMetrics().registry }, { subscribe: false });
 while (!engine.health().ok) await new Promise((r) => setTimeout(r, 20));
 process.stdout.write('{"ready":true}\n');
 

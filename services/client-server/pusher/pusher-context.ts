@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../../engine/bus.js';
 import type { Presence } from '../../engine/presence.js';
 import type { Config } from '../../runtime/config/schema.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { ClientMetrics as Metrics } from '../client-metrics.js';
 import type { Hub } from '../hub.js';
 import type { WriteBatcher } from '../transports/ws/write-batcher.js';
 import type { PusherPresenceRooms } from './presence-room.js';

@@ -5,7 +5,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { PusherApp } from '../../runtime/config/pusher-apps.js';
 import type { Config } from '../../runtime/config/schema.js';
 import type { Lifecycle } from '../../runtime/lifecycle.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { ClientMetrics as Metrics } from '../client-metrics.js';
 import { PusherCode, protocolRefusal, type PusherRefusal } from '../../protocol/pusher/codes.js';
 import { errorMessage } from '../../protocol/pusher/messages.js';
 import { originAllowed } from '../auth/subscriber-auth.js';

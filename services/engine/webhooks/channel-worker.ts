@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { EngineMetrics } from '../engine-metrics.js';
 import { attemptWebhook, type AttemptResult } from './delivery.js';
 import type { OutboxBatch, OutboxStore } from './outbox-store.js';
 import type { Receiver } from './receiver.js';
@@ -24,7 +24,7 @@ export interface WorkerContext {
   giveUpMs: number;
   timing: WebhookTiming;
   logger: Logger;
-  metrics?: Metrics;
+  metrics?: EngineMetrics;
   now: () => number;
   /** Aborted when the dispatcher closes: attempts in flight are cut and the channel is handed over. */
   signal: AbortSignal;

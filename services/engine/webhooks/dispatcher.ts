@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../../runtime/config/schema.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { EngineMetrics } from '../engine-metrics.js';
 import { ChannelWorker } from './channel-worker.js';
 import type { OutboxStore } from './outbox-store.js';
 import { WebhookRoutes } from './routes.js';
@@ -21,7 +21,7 @@ export type DispatcherConfig = Pick<Config, 'webhookUrls' | 'webhookSecret' | 'w
 export interface DispatcherDeps {
   config: DispatcherConfig;
   logger: Logger;
-  metrics?: Metrics;
+  metrics?: EngineMetrics;
   store: OutboxStore;
   /** Shorter clocks for tests of the dispatcher itself; default WEBHOOK_TIMING. */
   timing?: Partial<WebhookTiming>;

@@ -1,8 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RelayError, errorBody, isRelayError } from '../../protocol/errors.js';
-import type { Metrics } from '../metrics.js';
+import type { ServiceMetrics } from '../metrics.js';
 
+/** Answers `err` with its PROTOCOL.md status and coded body; its code goes on the request's log line. */
 export function sendError(reply: FastifyReply, err: RelayError): FastifyReply {
+  reply.request.logErrorCode = err.code;
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
   return reply.code(err.status).type('application/json').send(errorBody(err));
 }
@@ -36,7 +38,7 @@ export function toRelayError(err: FastifyError | Error): RelayError {
 }
 
 /** Every error and unknown route of `app` answered with a PROTOCOL.md code and counted. */
-export function installErrorHandling(app: FastifyInstance, metrics: Metrics): void {
+export function installErrorHandling(app: FastifyInstance, metrics: ServiceMetrics): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const relayError = toRelayError(error);
     metrics.errors.inc({ code: relayError.code });
@@ -56,14 +58,17 @@ export function installErrorHandling(app: FastifyInstance, metrics: Metrics): vo
  * is FST_ERR_BAD_URL), with its own uncoded body. Passed as the
  * `frameworkErrors` option, this answers them like every other error:
  * PROTOCOL.md status and code. Found by the fuzz suite (test/system/fuzz).
+ * Such a request never reaches the onResponse hook (request-log.ts), so its
+ * one log line is written here.
  */
-export function frameworkErrorHandler(metrics: Metrics) {
-  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+export function frameworkErrorHandler(metrics: ServiceMetrics) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const relayError =
       error.code === 'FST_ERR_BAD_URL'
         ? new RelayError('invalid_request', 'The request path is not validly percent-encoded.')
         : new RelayError('invalid_request', 'The request could not be routed.');
     metrics.errors.inc({ code: relayError.code });
+    request.log.info({ method: request.method, status: relayError.status, code: relayError.code, ip: request.ip }, 'request completed');
     void sendError(reply, relayError);
   };
 }

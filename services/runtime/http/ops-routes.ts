@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RelayError, drainingError } from '../../protocol/errors.js';
 import type { Lifecycle } from '../lifecycle.js';
-import type { Metrics } from '../metrics.js';
+import type { ServiceMetrics } from '../metrics.js';
 import { sendError } from './errors.js';
 
 /** Why the app cannot serve right now (the engine's health), or ok. */
@@ -12,7 +12,7 @@ export interface HealthSource {
 export interface OpsDeps {
   health: HealthSource;
   lifecycle: Lifecycle;
-  metrics: Metrics;
+  metrics: ServiceMetrics;
 }
 
 /** GET /healthz (alive), /readyz (can serve), /metrics (Prometheus). */

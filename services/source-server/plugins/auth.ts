@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { bearerToken } from '../../protocol/bearer.js';
 import { RelayError } from '../../protocol/errors.js';
 import type { Config } from '../../runtime/config/schema.js';
+import { setLogSubject } from '../../runtime/http/request-log.js';
 import { PublisherKeys } from './publisher-keys.js';
 
 /** Why a request's credentials were refused, as logged (never the key itself). */
@@ -39,14 +40,21 @@ export class PublisherAuth {
     this.keys = config.authDisabled ? undefined : new PublisherKeys(config.publisherKeys);
   }
 
-  /** Throws 401 `unauthorized` unless the request carries a configured key; logs the refusal at info with its reason. */
+  /**
+   * Throws 401 `unauthorized` unless the request carries a configured key;
+   * logs the refusal at info with its reason. An accepted key's digest (its
+   * idempotency scope) is the request's log subject.
+   */
   check(request: FastifyRequest, reply: FastifyReply): void {
     if (!this.keys) return;
     const header = request.headers.authorization;
     const key = bearerToken(header);
     const failure: AuthFailure | undefined =
       key === undefined ? (header === undefined ? 'missing' : 'not-bearer') : this.keys.verify(key) ? undefined : 'unknown-key';
-    if (failure === undefined) return;
+    if (failure === undefined) {
+      setLogSubject(request, publisherScope(key!));
+      return;
+    }
     request.log.info({ reason: failure }, 'publisher credentials refused');
     reply.header('www-authenticate', 'Bearer');
     throw new RelayError('unauthorized', AUTH_MESSAGES[failure]);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../../engine/engine.js';
 import type { Config } from '../../runtime/config/schema.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { SourceMetrics as Metrics } from '../source-metrics.js';
 import type { Publisher } from '../publisher.js';
 import type { ChannelInfo } from './channel-info.js';
 

@@ -87,6 +87,8 @@ async function serveStream(request: FastifyRequest, reply: FastifyReply, deps: S
     return;
   }
   if (!stream.open({ ...cors, ...STREAM_HEADERS })) return;
+  // Logged once, by the session's close line, with the stream's whole life (request-log.ts).
+  request.loggedAsConnection = true;
   const opened = results.map((r) => (r as PromiseFulfilledResult<OpenedSubscription | undefined>).value!);
   const start = spec.multi ? stream.useCursor(new StreamCursor(spec.channels, new Map(opened.map((o) => [o.subscription.channel, o.from])))) : undefined;
   opened.forEach((o, i) => {

@@ -6,6 +6,7 @@ import type { OutboundEvent } from '../../outbound-event.js';
 import type { SessionSocket } from '../../session.js';
 import type { PresenceMessage } from '../../subscription.js';
 import { framePayload, wsFrameOf } from '../ws/ws-frame.js';
+import { drainRetryMs } from './drain-retry.js';
 import type { StreamCursor } from './stream-cursor.js';
 
 const ID_PREFIX = Buffer.from('id: ');
@@ -29,6 +30,11 @@ export class SseStream implements SessionSocket {
 
   constructor(private readonly res: ServerResponse) {
     this.closed = new Promise((resolve) => res.once('close', () => resolve()));
+  }
+
+  /** Whether the 200 went out: from then on the session's close line is this request's log line. */
+  get established(): boolean {
+    return this.opened;
   }
 
   /** Whether the client already went away. */
@@ -101,9 +107,21 @@ export class SseStream implements SessionSocket {
   heartbeat(): void {
     if (!this.res.writableEnded) this.res.write(PING);
   }
+
+  /** Sets the browser's reconnection delay (`retry:`), e.g. before a drain ends the stream. */
+  hintRetry(ms: number): void {
+    if (this.opened && !this.res.writableEnded) this.res.write(`retry: ${ms}\n\n`);
+  }
 }
 
-/** The drain's and heartbeat's view of an SSE session. */
-export function sseConnection(stream: SseStream, goAway: () => void): Connection {
-  return { closed: stream.closed, heartbeat: () => stream.heartbeat(), goAway };
+/** The drain's and heartbeat's view of an SSE session; `close` ends it from our side. The drain first tells the browser when to come back (drain-retry.ts). */
+export function sseConnection(stream: SseStream, close: () => void): Connection {
+  return {
+    closed: stream.closed,
+    heartbeat: () => stream.heartbeat(),
+    goAway() {
+      stream.hintRetry(drainRetryMs());
+      close();
+    },
+  };
 }

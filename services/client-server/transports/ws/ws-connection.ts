@@ -4,7 +4,7 @@ import { CloseCode } from '../../../protocol/close-codes.js';
 import { errorMessage } from '../../../protocol/client-messages.js';
 import { RelayError } from '../../../protocol/errors.js';
 import type { Config } from '../../../runtime/config/schema.js';
-import type { Metrics } from '../../../runtime/metrics.js';
+import type { ClientMetrics } from '../../client-metrics.js';
 import type { SubscriberClaims } from '../../auth/jwt.js';
 import type { Connection } from '../../connections.js';
 import { inboundMessageLimit } from '../../limits/inbound-limit.js';
@@ -19,7 +19,7 @@ export interface WsConnectionDeps extends SessionDeps, WsMessagesDeps {
   config: SessionDeps['config'] & WsMessagesDeps['config'] & Pick<Config, 'maxClientMessagesPerSecond' | 'clientMessagesBurst'>;
   bus: SessionDeps['bus'] & WsMessagesDeps['bus'];
   logger: Logger;
-  metrics: Metrics;
+  metrics: ClientMetrics;
   /** This app's WebSocket writes, coalesced per socket per event-loop turn. */
   writes: WriteBatcher;
   now: () => number;
@@ -43,8 +43,8 @@ function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void
 function onSocketPong(this: WebSocket): void {
   (this as OwnedSocket)[CONNECTION].onPong();
 }
-function onSocketClose(this: WebSocket): void {
-  (this as OwnedSocket)[CONNECTION].onClose();
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as OwnedSocket)[CONNECTION].onClose(code, reason);
 }
 function onSocketError(this: WebSocket, err: Error): void {
   (this as OwnedSocket)[CONNECTION].onError(err);
@@ -131,9 +131,9 @@ export class WsConnection implements Connection, SessionSocket {
     this.missedPongs = 0;
   }
 
-  /** @internal */
-  onClose(): void {
-    this.session.closedByPeer();
+  /** @internal The peer's close frame's code and reason (1005/1006 and empty when there was none). */
+  onClose(code: number, reason: Buffer): void {
+    this.session.closedByPeer(code, reason.toString('utf8'));
     this.resolveClosed();
   }
 
@@ -145,6 +145,7 @@ export class WsConnection implements Connection, SessionSocket {
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
     if (!this.session.isOpen) return;
+    this.session.received();
     if (!this.admitMessage()) {
       this.deps.metrics.errors.inc({ code: 'rate_limited' });
       this.session.close(CloseCode.rateLimited, 'too many messages; slow down');

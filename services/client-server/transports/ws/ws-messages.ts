@@ -9,7 +9,7 @@ import {
 } from '../../../protocol/client-messages.js';
 import { RelayError, isRelayError } from '../../../protocol/errors.js';
 import type { Config } from '../../../runtime/config/schema.js';
-import type { Metrics } from '../../../runtime/metrics.js';
+import type { ClientMetrics } from '../../client-metrics.js';
 import { clientPublish, type ClientPublishDeps } from '../../client-publish.js';
 import type { Session } from '../../session.js';
 
@@ -17,7 +17,7 @@ export interface WsMessagesDeps extends ClientPublishDeps {
   config: ClientPublishDeps['config'] & Pick<Config, 'maxSubscriptionsPerConnection'>;
   bus: ClientPublishDeps['bus'] & { ids: Parameters<typeof parseClientMessage>[1] };
   logger: Logger;
-  metrics: Metrics;
+  metrics: ClientMetrics;
 }
 
 /**

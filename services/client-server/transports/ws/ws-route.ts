@@ -5,7 +5,7 @@ import { CloseCode } from '../../../protocol/close-codes.js';
 import { RelayError, drainingError, isRelayError } from '../../../protocol/errors.js';
 import type { Config } from '../../../runtime/config/schema.js';
 import type { Lifecycle } from '../../../runtime/lifecycle.js';
-import type { Metrics } from '../../../runtime/metrics.js';
+import type { ClientMetrics } from '../../client-metrics.js';
 import type { SubscriberClaims } from '../../auth/jwt.js';
 import { authenticateSubscriber, originAllowed, type SubscriberAuthConfig } from '../../auth/subscriber-auth.js';
 import type { Connections } from '../../connections.js';
@@ -18,7 +18,7 @@ export interface WsRouteDeps extends SessionDeps, Omit<WsConnectionDeps, 'writes
   config: WsConnectionDeps['config'] & SubscriberAuthConfig & Pick<Config, 'allowedOrigins'>;
   bus: WsConnectionDeps['bus'];
   logger: Logger;
-  metrics: Metrics;
+  metrics: ClientMetrics;
   lifecycle: Lifecycle;
   connections: Connections;
   now: () => number;
