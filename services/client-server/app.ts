@@ -12,6 +12,7 @@ import type { ConsoleAssets } from './console/console-assets.js';
 import { registerConsole } from './console/console-routes.js';
 import { Connections } from './connections.js';
 import { Hub } from './hub.js';
+import { ConnectionLimit } from './limits/connection-limit.js';
 import { ConnectionsPerIp } from './limits/connections-per-ip.js';
 import { corsHeaders } from './transports/sse/sse-cors.js';
 import { registerSse } from './transports/sse/sse-route.js';
@@ -47,7 +48,7 @@ export interface ClientAppDeps {
   config: ClientConfig;
   /** Becomes fastify's logger: request logs at info, per-event lines at debug only. */
   logger: Logger;
-  engine: Pick<Engine, 'bus' | 'health'>;
+  engine: Pick<Engine, 'bus' | 'health' | 'connectionCounter'>;
   /** Default: a new registry for this app. */
   metrics?: Metrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -87,6 +88,9 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const hub = new Hub({ bus, logger, metrics, now });
   const connections = new Connections(config.heartbeatSeconds * 1000);
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
+  const connectionLimit = new ConnectionLimit(connectionsPerIp, config.maxConnectionsPerIp, engine.connectionCounter, (err) =>
+    logger.debug({ err }, 'the shared connection count is unreachable; this process\'s own count applies'),
+  );
 
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
   const app: FastifyInstance = Fastify({
@@ -128,7 +132,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   // whatever happens in between, so refusals and failed upgrades give it back.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET' || !SUBSCRIBER_ROUTES.has(request.routeOptions.url ?? '')) return;
-    const release = connectionsPerIp.acquire(request.ip);
+    const release = await connectionLimit.acquire(request.ip);
     if (!release) {
       // The page must be able to read the refusal's code, as for any other SSE answer.
       if (!request.ws) reply.headers(corsHeaders(request.headers.origin, config.allowedOrigins));
@@ -136,7 +140,9 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
         retryAfter: CONNECTION_LIMIT_RETRY_AFTER_SECONDS,
       });
     }
-    if (request.ws) request.raw.socket.once('close', release);
+    // The client may have gone while the shared count answered: its close event is past.
+    if (request.raw.socket.destroyed) release();
+    else if (request.ws) request.raw.socket.once('close', release);
     else reply.raw.once('close', release);
   });
 

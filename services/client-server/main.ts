@@ -1,5 +1,5 @@
 // Entry point: the only file of this service that touches the process (through runMain).
-import { createEngine, engineProblems } from '../engine/create-engine.js';
+import { engineProblems, openEngine } from '../engine/create-engine.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
 import { packageRoot, runMain } from '../runtime/run-main.js';
@@ -12,7 +12,7 @@ await runMain(process, {
   async start({ config, logger }) {
     const metrics = new Metrics('client-server');
     const lifecycle = new Lifecycle();
-    const engine = createEngine({ config, logger, metrics }, { subscribe: true });
+    const engine = await openEngine({ config, logger, metrics }, { subscribe: true });
     logger.info({ engine: engine.kind }, 'starting');
     const consoleAssets = loadConsoleAssets(packageRoot(import.meta.url));
     const app = await buildClientApp({ config, logger, engine, metrics, lifecycle, consoleAssets });

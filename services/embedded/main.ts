@@ -2,7 +2,7 @@
 // without REDIS_URL). The only file of this mode that touches the process (through runMain).
 import { buildClientApp, clientCredentialProblems } from '../client-server/app.js';
 import { loadConsoleAssets } from '../client-server/console/console-assets.js';
-import { createEngine } from '../engine/create-engine.js';
+import { openEngine } from '../engine/create-engine.js';
 import type { Env } from '../runtime/config/load.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { Metrics } from '../runtime/metrics.js';
@@ -37,7 +37,7 @@ await runMain(process, {
   async start({ config, logger }) {
     const sourceMetrics = new Metrics('source-server');
     const clientMetrics = new Metrics('client-server');
-    const engine = createEngine({ config, logger, metrics: clientMetrics }, { subscribe: true });
+    const engine = await openEngine({ config, logger, metrics: clientMetrics }, { subscribe: true });
     logger.info({ engine: engine.kind, services: ['source-server', 'client-server'] }, 'starting');
     const [sourceLifecycle, clientLifecycle] = [new Lifecycle(), new Lifecycle()];
     const source = buildSourceApp({ config, logger, engine, metrics: sourceMetrics, lifecycle: sourceLifecycle });

@@ -3,6 +3,7 @@ import type { Config } from '../runtime/config/schema.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { Bus, BusHealth } from './bus.js';
 import type { Channels } from './channels.js';
+import type { ConnectionCounter } from './connection-counter.js';
 import type { Control } from './control.js';
 import type { Presence } from './presence.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -10,9 +11,9 @@ import type { RateLimiter } from './rate-limiter.js';
 /**
  * Everything that talks to the broker, built by one `createEngine(config)`:
  * the bus, the publish rate limiter, and whatever else must be shared by
- * every replica. Apps receive an Engine and never see ioredis. Standalone
- * Redis and the in-memory broker are siblings behind it (Sentinel and Cluster
- * join them the same way).
+ * every replica. Apps receive an Engine and never see ioredis. The in-memory
+ * broker and Redis (standalone, Sentinel or Cluster: redis/connections.ts)
+ * are siblings behind it.
  */
 export interface Engine {
   /** Which broker: `memory` (one process, nothing survives it) or `redis`. */
@@ -28,6 +29,8 @@ export interface Engine {
   readonly control: Control;
   /** PUBLISH_RATE_LIMIT counted across every replica on the same broker; undefined while the limit is off. */
   readonly publishRateLimiter?: RateLimiter;
+  /** MAX_CONNECTIONS_PER_IP counted across every client-server on the broker; undefined: the process's own count is the deployment's. */
+  readonly connectionCounter?: ConnectionCounter;
   /** Whether the engine can serve right now, and why not (readiness). */
   health(): BusHealth;
   /** Closes the bus, then every connection the engine opened (whoever creates a resource closes it). */
@@ -38,6 +41,16 @@ export interface Engine {
 export type EngineConfig = Pick<
   Config,
   | 'redisUrl'
+  | 'redisSentinels'
+  | 'redisSentinelMaster'
+  | 'redisSentinelPassword'
+  | 'redisClusterNodes'
+  | 'redisUsername'
+  | 'redisPassword'
+  | 'redisTls'
+  | 'redisTlsCaFile'
+  | 'redisTlsCa'
+  | 'maxConnectionsPerIp'
   | 'historySize'
   | 'historyTtlSeconds'
   | 'idempotencyTtlSeconds'

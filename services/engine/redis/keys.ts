@@ -77,3 +77,13 @@ export function replicaSweepKey(replica: string): string {
 
 /** Occupied channels by name (sorted set, score 0) for the server API's listing: a hint healed by each replica's reports. */
 export const CHANNEL_INDEX_KEY = 'er:channels';
+
+/** An address's connections per replica (hash), for MAX_CONNECTIONS_PER_IP across client-servers; `ipHash` is a digest, never the address. */
+export function connectionCountKey(ipHash: string): string {
+  return `er:ip:{${ipHash}}:c`;
+}
+
+/** Each replica's lease on its share of the address's count (sorted set, score: expiry at Redis's clock). */
+export function connectionLeaseKey(ipHash: string): string {
+  return `er:ip:{${ipHash}}:l`;
+}

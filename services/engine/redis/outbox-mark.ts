@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connections.js';
 import { OUTBOX_INDEX_KEY } from './keys.js';
 
 /**
@@ -9,6 +9,6 @@ import { OUTBOX_INDEX_KEY } from './keys.js';
  * finished the channel in between looks again). The index is global, so this
  * is always its own command: a Cluster script may touch one slot only.
  */
-export async function markOutbox(redis: Redis, channel: string, nowMs: number): Promise<void> {
+export async function markOutbox(redis: RedisClient, channel: string, nowMs: number): Promise<void> {
   await redis.zadd(OUTBOX_INDEX_KEY, nowMs, channel);
 }

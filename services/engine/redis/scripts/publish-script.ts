@@ -9,8 +9,10 @@
  * halfway through a batch; Lua scripts are never rolled back.
  *
  * KEYS: per event, its stream key, then its idempotency key when it has one.
- * ARGV: historySize, historyTtlSeconds, idempotencyTtlSeconds, then five per
- * event: hasIdempotencyKey ("1"/"0"), topic, data, ts, publisher ("" for none).
+ * ARGV: historySize, historyTtlSeconds, idempotencyTtlSeconds, the publish
+ * command ("PUBLISH", or "SPUBLISH" in a Redis Cluster: a PUBLISH from a
+ * script reaches no sharded subscriber), then five per event:
+ * hasIdempotencyKey ("1"/"0"), topic, data, ts, publisher ("" for none).
  * Publishes per event the bus message of bus-message.ts:
  *   "1 <id> <ts> <#publisher>\n<publisher><data>".
  * Returns, per event in request order, its id and 1 when replayed, else 0.
@@ -19,9 +21,10 @@ export const PUBLISH_SCRIPT = `#!lua
 local size = ARGV[1]
 local ttl = tonumber(ARGV[2])
 local idemTtl = ARGV[3]
+local publish = ARGV[4]
 local out = {}
 local k = 1
-for a = 4, #ARGV, 5 do
+for a = 5, #ARGV, 5 do
   local stream = KEYS[k]
   k = k + 1
   local idem = nil
@@ -43,7 +46,7 @@ for a = 4, #ARGV, 5 do
     end
     if ttl > 0 then redis.call('EXPIRE', stream, ttl) end
     if idem then redis.call('SET', idem, id, 'EX', idemTtl) end
-    redis.call('PUBLISH', ARGV[a + 1], '1 ' .. id .. ' ' .. ts .. ' ' .. #publisher .. '\\n' .. publisher .. data)
+    redis.call(publish, ARGV[a + 1], '1 ' .. id .. ' ' .. ts .. ' ' .. #publisher .. '\\n' .. publisher .. data)
     out[#out + 1] = id
     out[#out + 1] = 0
   end
