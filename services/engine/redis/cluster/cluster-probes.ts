@@ -62,7 +62,8 @@ export class ClusterProbes {
       canary.tick(
         (seq) =>
           this.cluster.spublish(topic, String(seq)).catch((err: unknown) => {
-            this.logger.warn({ shard: key, err }, 'a Redis shard did not answer the canary');
+            // Once per outage, not every interval: the readiness reason says the rest.
+            if (!canary.problem()) this.logger.warn({ shard: key, err: err instanceof Error ? err.message : String(err) }, 'a Redis shard did not answer the canary');
             throw err;
           }),
         () => {},

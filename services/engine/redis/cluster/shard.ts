@@ -166,7 +166,7 @@ export class Shard {
     connection.off('close', this.onDrop);
     connection.off('ready', this.kick);
     connection.off('moved', this.deps.onMoved);
-    connection.off('error', this.onError);
+    // The 'error' listener stays: ioredis prints errors nobody listens to, and quitting may still raise one.
     for (const [sub, p] of this.pending) p.waiter?.reject(unavailable(`Cannot subscribe to "${sub.channel}": the bus is closing.`, undefined));
     this.pending.clear();
     this.subs.clear();
@@ -193,7 +193,7 @@ export class Shard {
   /** Logged once per distinct message: a dead master makes ioredis report the same refusal on every retry. */
   private lastError?: string;
   private readonly onError = (err: Error): void => {
-    if (err.message === this.lastError) return;
+    if (this.closed || err.message === this.lastError) return;
     this.lastError = err.message;
     this.deps.logger.warn({ shard: this.key, err: err.message }, 'redis shard connection error');
   };
