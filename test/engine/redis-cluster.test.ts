@@ -11,6 +11,7 @@ import { redisCommand } from '../../tools/redis-process.js';
 import { eventually, freshChannel, recorder, sinkLogger } from '../support/recorder.js';
 import { channelOn, clusterEnv, masterPorts, topologyBus, type TopologyBus } from '../support/redis-topologies.js';
 import { channelsContract } from './channels-contract.js';
+import { connectionCounterContract } from './connection-counter-contract.js';
 import { busContract } from './contract.js';
 import { presenceContract } from './presence-contract.js';
 import type { ReplicaFactory } from './replicas.js';
@@ -66,6 +67,7 @@ const clusterReplicas: ReplicaFactory = async (count, overrides = {}) => {
 
 presenceContract('the Redis engine on a Redis Cluster', clusterReplicas);
 channelsContract('the Redis engine on a Redis Cluster', clusterReplicas);
+connectionCounterContract('the Redis engine on a Redis Cluster', clusterReplicas);
 
 describe('the Redis bus on a Redis Cluster', () => {
   const open: TopologyBus[] = [];

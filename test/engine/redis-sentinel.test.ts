@@ -9,6 +9,7 @@ import { BusPublisher } from '../support/bus-publisher.js';
 import { eventually, freshChannel, recorder, sinkLogger } from '../support/recorder.js';
 import { sentinelEnv, topologyBus, type TopologyBus } from '../support/redis-topologies.js';
 import { channelsContract } from './channels-contract.js';
+import { connectionCounterContract } from './connection-counter-contract.js';
 import { busContract } from './contract.js';
 import { presenceContract } from './presence-contract.js';
 import type { ReplicaFactory } from './replicas.js';
@@ -56,6 +57,7 @@ const sentinelReplicas: ReplicaFactory = async (count, overrides = {}) => {
 
 presenceContract('the Redis engine behind Sentinel', sentinelReplicas);
 channelsContract('the Redis engine behind Sentinel', sentinelReplicas);
+connectionCounterContract('the Redis engine behind Sentinel', sentinelReplicas);
 
 describe('a subscriber behind Redis Sentinel', () => {
   const open: TopologyBus[] = [];
