@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { OutgoingEvent } from '../../services/engine/bus.js';
 import { channelSlot } from '../../services/engine/redis/cluster/slots.js';
 import { outboxKey } from '../../services/engine/redis/keys.js';
+import { RedisRateLimiter } from '../../services/engine/redis/rate-limiter.js';
 import { createRedisEngine } from '../../services/engine/redis/redis-engine.js';
 import type { Transition } from '../../services/engine/outbox.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
@@ -14,6 +15,7 @@ import { channelsContract } from './channels-contract.js';
 import { connectionCounterContract } from './connection-counter-contract.js';
 import { busContract } from './contract.js';
 import { presenceContract } from './presence-contract.js';
+import { rateLimiterContract } from './rate-limiter-contract.js';
 import type { ReplicaFactory } from './replicas.js';
 
 /**
@@ -25,12 +27,15 @@ import type { ReplicaFactory } from './replicas.js';
 const PASSWORD = 'cluster-pass-Wq3eR7tY';
 let cluster: RedisClusterHandle;
 let env: Record<string, string>;
+let client: InstanceType<typeof Redis.Cluster>;
 
 beforeAll(async () => {
   cluster = await startRedisCluster({ password: PASSWORD });
   env = clusterEnv(cluster);
+  client = new Redis.Cluster(cluster.seeds.map((s) => ({ ...s })), { redisOptions: { password: PASSWORD, protocol: 2 } });
 }, 60_000);
 afterAll(async () => {
+  client?.disconnect();
   await cluster?.stop();
 });
 
@@ -68,6 +73,7 @@ const clusterReplicas: ReplicaFactory = async (count, overrides = {}) => {
 presenceContract('the Redis engine on a Redis Cluster', clusterReplicas);
 channelsContract('the Redis engine on a Redis Cluster', clusterReplicas);
 connectionCounterContract('the Redis engine on a Redis Cluster', clusterReplicas);
+rateLimiterContract('redis on a Redis Cluster', async (limit, windowMs) => new RedisRateLimiter(client, { limit, windowMs }));
 
 describe('the Redis bus on a Redis Cluster', () => {
   const open: TopologyBus[] = [];

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Transition } from '../../services/engine/outbox.js';
 import { outboxKey } from '../../services/engine/redis/keys.js';
+import { RedisRateLimiter } from '../../services/engine/redis/rate-limiter.js';
 import { createRedisEngine } from '../../services/engine/redis/redis-engine.js';
 import { loadConfig } from '../../services/runtime/config/load.js';
 import { startRedisSentinel, type RedisSentinelHandle } from '../../tools/redis-sentinel.js';
@@ -12,6 +13,7 @@ import { channelsContract } from './channels-contract.js';
 import { connectionCounterContract } from './connection-counter-contract.js';
 import { busContract } from './contract.js';
 import { presenceContract } from './presence-contract.js';
+import { rateLimiterContract } from './rate-limiter-contract.js';
 import type { ReplicaFactory } from './replicas.js';
 
 /**
@@ -23,12 +25,15 @@ const PASSWORD = 'data-pass-Rt5yU8iO';
 const SENTINEL_PASSWORD = 'sentinel-pass-Mn2bV6cX';
 let sentinel: RedisSentinelHandle;
 let env: Record<string, string>;
+let client: Redis;
 
 beforeAll(async () => {
   sentinel = await startRedisSentinel({ password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   env = sentinelEnv(sentinel);
+  client = new Redis({ sentinels: sentinel.sentinels.map((s) => ({ ...s })), name: sentinel.name, password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD, protocol: 2 });
 }, 60_000);
 afterAll(async () => {
+  client?.disconnect();
   await sentinel?.stop();
 });
 
@@ -58,6 +63,7 @@ const sentinelReplicas: ReplicaFactory = async (count, overrides = {}) => {
 presenceContract('the Redis engine behind Sentinel', sentinelReplicas);
 channelsContract('the Redis engine behind Sentinel', sentinelReplicas);
 connectionCounterContract('the Redis engine behind Sentinel', sentinelReplicas);
+rateLimiterContract('redis behind Sentinel', async (limit, windowMs) => new RedisRateLimiter(client, { limit, windowMs }));
 
 describe('a subscriber behind Redis Sentinel', () => {
   const open: TopologyBus[] = [];
