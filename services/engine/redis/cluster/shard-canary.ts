@@ -17,8 +17,28 @@ export class ShardCanary {
   private misses = 0;
   private dead = false;
   private commandProblem?: string;
+  /** The topic the canaries travel on: a slot the shard's master owns (placed by the owner, moved when the slot moves). */
+  topic?: string;
+  /** Whether the shard's pub/sub connection holds the SSUBSCRIBE of `topic`. */
+  subscribed = false;
+  private topicBuffer?: Buffer;
 
   constructor(private readonly receives: boolean) {}
+
+  /** Travels on `topic` from now on; returns the previous topic when it was subscribed (the caller SUNSUBSCRIBEs it). */
+  moveTo(topic: string): string | undefined {
+    const previous = this.subscribed ? this.topic : undefined;
+    this.topic = topic;
+    this.topicBuffer = Buffer.from(topic);
+    this.subscribed = false;
+    this.reset();
+    return previous;
+  }
+
+  /** Whether a pub/sub message on `topic` is one of these canaries. */
+  carries(topic: Buffer): boolean {
+    return this.topicBuffer !== undefined && topic.equals(this.topicBuffer);
+  }
 
   /** Why the shard cannot be trusted, or undefined while canaries go through. */
   problem(): string | undefined {

@@ -49,9 +49,6 @@ export class Shard {
   private generation = 0;
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
-  private canaryAt?: string;
-  private canarySubscribed = false;
-  private canaryBuffer?: Buffer;
 
   constructor(private readonly deps: ShardDeps) {
     this.key = deps.key;
@@ -70,15 +67,7 @@ export class Shard {
 
   /** The topic this shard's canaries travel on (a slot its master owns). */
   get canaryTopic(): string | undefined {
-    return this.canaryAt;
-  }
-
-  get connection(): Redis {
-    return this.deps.connection;
-  }
-
-  channels(): Subscription[] {
-    return [...this.subs.values()];
+    return this.canary?.topic;
   }
 
   has(sub: Subscription): boolean {
@@ -126,23 +115,18 @@ export class Shard {
 
   /** Listens for this process's canaries on `topic` (a slot this master owns), instead of the previous one. */
   setCanaryTopic(topic: string): void {
-    if (topic === this.canaryAt) return;
-    const previous = this.canaryAt;
-    this.canaryAt = topic;
-    this.canaryBuffer = Buffer.from(topic);
-    this.canary?.reset();
-    if (previous && this.canarySubscribed && this.deps.connection.status === 'ready') {
-      this.deps.connection.sunsubscribe(previous).catch(() => undefined);
-    }
-    this.canarySubscribed = false;
+    if (!this.canary || topic === this.canary.topic) return;
+    const previous = this.canary.moveTo(topic);
+    if (previous && this.deps.connection.status === 'ready') this.deps.connection.sunsubscribe(previous).catch(() => undefined);
     this.kick();
   }
 
   /** One canary period: `publish` SPUBLISHes through the Cluster client (which routes it to this master). */
   canaryTick(publish: (topic: string, seq: number) => Promise<unknown>): void {
-    const { canary, canaryAt: canaryTopic } = this;
+    const { canary } = this;
+    const canaryTopic = canary?.topic;
     if (!canary || !canaryTopic || this.closed) return;
-    if (this.deps.connection.status !== 'ready' || !this.canarySubscribed) {
+    if (this.deps.connection.status !== 'ready' || !canary.subscribed) {
       canary.reset();
       return;
     }
@@ -182,8 +166,8 @@ export class Shard {
   }
 
   private readonly onMessage = (topic: Buffer, message: Buffer): void => {
-    if (this.canaryBuffer && topic.equals(this.canaryBuffer)) {
-      if (this.canary?.arrived(Number(message.toString()))) this.deps.logger.info({ shard: this.key }, 'canaries come back again through the Redis shard subscriber connection');
+    if (this.canary?.carries(topic)) {
+      if (this.canary.arrived(Number(message.toString()))) this.deps.logger.info({ shard: this.key }, 'canaries come back again through the Redis shard subscriber connection');
       return;
     }
     const sub = this.subs.get(topic.toString());
@@ -211,7 +195,7 @@ export class Shard {
     }
     if (this.fresh) return; // nothing was subscribed on this connection yet
     this.fresh = true;
-    this.canarySubscribed = false;
+    if (this.canary) this.canary.subscribed = false;
     if (this.subs.size > 0) this.deps.logger.warn({ shard: this.key, channels: this.subs.size }, 'Redis shard subscriber connection lost; will resubscribe and backfill');
     for (const sub of this.subs.values()) {
       const before = this.pending.get(sub);
@@ -223,7 +207,7 @@ export class Shard {
   /** Runs the subscribe loop when there is work and the connection is ready. */
   private readonly kick = (): void => {
     if (this.running || this.closed || this.deps.connection.status !== 'ready') return;
-    if (this.pending.size === 0 && (this.canarySubscribed || !this.canaryAt)) return;
+    if (this.pending.size === 0 && !this.canaryWaits()) return;
     void this.run();
   };
 
@@ -245,11 +229,11 @@ export class Shard {
       batch = [...this.pending];
       this.pending.clear();
       const topics = batch.map(([sub]) => sub.topic);
-      const canaryTopic = !this.canarySubscribed ? this.canaryAt : undefined;
+      const canaryTopic = this.canaryWaits() ? this.canary!.topic : undefined;
       // One SSUBSCRIBE per channel (each has its own slot), pipelined: ioredis writes them back to back.
       await Promise.all([...topics, ...(canaryTopic ? [canaryTopic] : [])].map((t) => connection.ssubscribe(t)));
       if (!current()) return this.abandon(batch);
-      if (canaryTopic === this.canaryAt && canaryTopic) this.canarySubscribed = true;
+      if (canaryTopic && canaryTopic === this.canary!.topic) this.canary!.subscribed = true;
       let backfilled = 0;
       const resubscribed = batch.filter(([, p]) => !p.waiter).length;
       for (const [sub, p] of batch) {
@@ -288,6 +272,10 @@ export class Shard {
       // Work that arrived during the run (a subscribe, a moved channel) starts the next round; a drop waits for `ready`.
       if (current() && this.retryTimer === undefined) setImmediate(this.kick);
     }
+  }
+
+  private canaryWaits(): boolean {
+    return this.canary?.topic !== undefined && !this.canary.subscribed;
   }
 
   /** A drop overtook this round: its first subscribes fail (the others were put back into `pending` by the drop). */
