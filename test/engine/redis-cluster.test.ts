@@ -33,6 +33,7 @@ beforeAll(async () => {
   cluster = await startRedisCluster({ password: PASSWORD });
   env = clusterEnv(cluster);
   client = new Redis.Cluster(cluster.seeds.map((s) => ({ ...s })), { redisOptions: { password: PASSWORD, protocol: 2 } });
+  client.on('error', () => {});
 }, 60_000);
 afterAll(async () => {
   client?.disconnect();
@@ -57,6 +58,7 @@ const clusterReplicas: ReplicaFactory = async (count, overrides = {}) => {
   const replicas = Array.from({ length: count }, () => createRedisEngine({ config, logger: sinkLogger().logger }, { subscribe: true }));
   await Promise.all(replicas.map((r) => eventually(() => r.health().ok, 'the engine is ready', 20_000)));
   const inspector = new Redis.Cluster(cluster.seeds.map((s) => ({ ...s })), { redisOptions: { password: PASSWORD, protocol: 2 } });
+  inspector.on('error', () => {});
   return {
     replicas,
     async outbox(channel) {

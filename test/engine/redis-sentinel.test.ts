@@ -31,6 +31,8 @@ beforeAll(async () => {
   sentinel = await startRedisSentinel({ password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   env = sentinelEnv(sentinel);
   client = new Redis({ sentinels: sentinel.sentinels.map((s) => ({ ...s })), name: sentinel.name, password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD, protocol: 2 });
+  // The failover tests below kill the primary under it.
+  client.on('error', () => {});
 }, 60_000);
 afterAll(async () => {
   client?.disconnect();
@@ -47,6 +49,7 @@ const sentinelReplicas: ReplicaFactory = async (count, overrides = {}) => {
   const replicas = Array.from({ length: count }, () => createRedisEngine({ config, logger: sinkLogger().logger }, { subscribe: true }));
   await Promise.all(replicas.map((r) => eventually(() => r.health().ok, 'the engine is ready', 20_000)));
   const inspector = new Redis({ sentinels: sentinel.sentinels.map((s) => ({ ...s })), name: sentinel.name, password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD, protocol: 2 });
+  inspector.on('error', () => {});
   return {
     replicas,
     async outbox(channel) {
@@ -82,7 +85,7 @@ describe('a subscriber behind Redis Sentinel', () => {
       const producer = new BusPublisher(publisher.bus, channel).start();
       await eventually(() => handler.events.length >= 10, 'events flow');
       const { previous } = await sentinel.killPrimary();
-      await eventually(() => publisher.bus.health().ok && subscriber.bus.health().ok, 'both are ready again on the promoted primary', 20_000);
+      await eventually(() => publisher.bus.health().ok && subscriber.bus.health().ok, `both are ready again on the promoted primary (${publisher.bus.health().reason ?? ''} / ${subscriber.bus.health().reason ?? ''})`, 30_000);
       const after = handler.events.length;
       await eventually(() => handler.events.length >= after + 10, 'events flow again', 10_000);
       await producer.stop();

@@ -71,6 +71,7 @@ export async function topologyBus(env: Record<string, string>, overrides: Partia
     lines,
     metrics,
     async cleanup() {
+      connections.release?.();
       await bus.close();
       subscriber?.disconnect();
       commands.disconnect();

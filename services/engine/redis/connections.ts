@@ -41,6 +41,32 @@ export interface RedisConnections {
   openNode?(host: string, port: number): Redis;
   /** Where Redis is, for logs: no credentials. */
   where: string;
+  /** Called before the owner closes the connections: nothing may reconnect them any more. */
+  release?(): void;
+}
+
+/** After ioredis gave up on a Sentinel connection, it is connected again this much later. */
+const REVIVE_DELAY_MS = 250;
+
+/**
+ * ioredis 6.0.0 ends a Sentinel connection for good when the failover
+ * detector's +switch-master disconnect lands while a reconnect is still
+ * asking the sentinels (its connector then throws "Connection is closed."
+ * and the client goes to `end` instead of retrying; seen in
+ * test/engine/redis-sentinel.test.ts on the second failover). A relay must
+ * never stop reconnecting, so an `end` nobody asked for connects again.
+ */
+function keepConnecting(connection: Redis): () => void {
+  let released = false;
+  connection.on('end', () => {
+    if (released) return;
+    setTimeout(() => {
+      if (!released && connection.status === 'end') connection.connect().catch(() => undefined);
+    }, REVIVE_DELAY_MS).unref();
+  });
+  return () => {
+    released = true;
+  };
 }
 
 /** Opens the connections of the deployment the configuration names (exactly one is set: redis-config.ts). */
@@ -69,7 +95,14 @@ export function openConnections(config: ConnectionConfig, options: { subscribe: 
     };
     const commands = new Redis(sentinel);
     const subscriber = options.subscribe ? commands.duplicate({ connectionName: 'eventrelay-pubsub' }) : undefined;
-    return { deployment: 'sentinel', commands, subscriber, where: `sentinel master "${config.redisSentinelMaster}" via ${config.redisSentinels.join(',')}` };
+    const revivers = [commands, subscriber].filter((c): c is Redis => c !== undefined).map(keepConnecting);
+    return {
+      deployment: 'sentinel',
+      commands,
+      subscriber,
+      where: `sentinel master "${config.redisSentinelMaster}" via ${config.redisSentinels.join(',')}`,
+      release: () => revivers.forEach((stop) => stop()),
+    };
   }
   if (mode === 'cluster') {
     const node = { ...redisClientOptions(config, FAILOVER_RETRY_MAX_MS), ...auth };

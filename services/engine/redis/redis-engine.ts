@@ -89,6 +89,7 @@ export function createRedisEngine(deps: EngineDeps, options: EngineOptions): Red
     subscriber?.disconnect();
   };
   const stop = () => {
+    connections.release?.();
     liveness.stop();
     channels.close();
     connectionCounter?.close();
