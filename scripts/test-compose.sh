@@ -47,13 +47,13 @@ log "images built in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
 docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^eventrelay/' || true
 
 docker compose up -d
-services=$(docker compose config --services)
 deadline=$(( $(date +%s) + HEALTH_TIMEOUT_SECONDS ))
 while :; do
   unhealthy=""
-  for service in $services; do
-    id=$(docker compose ps -q "$service")
-    state=$([ -n "$id" ] && docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id" || echo missing)
+  # The containers `up` started (`config --services` also names the cluster and sentinel profiles').
+  for id in $(docker compose ps -q); do
+    service=$(docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}' "$id")
+    state=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id")
     [ "$state" = healthy ] || unhealthy="$unhealthy $service=$state"
   done
   [ -z "$unhealthy" ] && break

@@ -14,6 +14,7 @@ import type { ConsoleAssets } from './console/console-assets.js';
 import { registerConsole, type ConsoleConfigKey } from './console/console-routes.js';
 import { Connections } from './connections.js';
 import { Hub } from './hub.js';
+import { ConnectionLimit } from './limits/connection-limit.js';
 import { ConnectionsPerIp } from './limits/connections-per-ip.js';
 import { OperatorCommands } from './operator-commands.js';
 import { registerPusherEndpoint } from './pusher/pusher-route.js';
@@ -60,7 +61,7 @@ export interface ClientAppDeps {
   /** Becomes fastify's logger: one line per request and per closed connection at info, per-event lines at debug only. */
   logger: Logger;
   /** `noteCacheMiss` feeds the Pusher endpoint's cache_miss webhooks; absent (fixtures), none are recorded. */
-  engine: Pick<Engine, 'bus' | 'health' | 'presence' | 'channels' | 'control' | 'publishRateLimiter'> & Partial<Pick<Engine, 'noteCacheMiss'>>;
+  engine: Pick<Engine, 'bus' | 'health' | 'presence' | 'channels' | 'control' | 'publishRateLimiter' | 'connectionCounter'> & Partial<Pick<Engine, 'noteCacheMiss'>>;
   /** Default: a new registry for this app. */
   metrics?: ClientMetrics;
   /** Default: a new Lifecycle; main drains through it. */
@@ -111,6 +112,9 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   const connections = new Connections(config.heartbeatSeconds * 1000);
   const connectionsPerIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
   const subscriberKeys = deps.subscriberKeys ?? (await SubscriberKeys.load(config, { logger, now }));
+  const connectionLimit = new ConnectionLimit(connectionsPerIp, config.maxConnectionsPerIp, engine.connectionCounter, (err) =>
+    logger.debug({ err }, 'the shared connection count is unreachable; this process\'s own count applies'),
+  );
 
   // Typed as the base logger so that the app is a plain FastifyInstance for the shared helpers.
   const app: FastifyInstance = Fastify({
@@ -163,7 +167,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   // whatever happens in between, so refusals and failed upgrades give it back.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET' || !SUBSCRIBER_ROUTES.has(request.routeOptions.url ?? '')) return;
-    const release = connectionsPerIp.acquire(request.ip);
+    const release = await connectionLimit.acquire(request.ip);
     if (!release) {
       // The page must be able to read the refusal's code, as for any other SSE answer.
       if (!request.ws) reply.headers(corsHeaders(request.headers.origin, config.allowedOrigins));
@@ -171,7 +175,9 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
         retryAfter: CONNECTION_LIMIT_RETRY_AFTER_SECONDS,
       });
     }
-    if (request.ws) request.raw.socket.once('close', release);
+    // The client may have gone while the shared count answered: its close event is past.
+    if (request.raw.socket.destroyed) release();
+    else if (request.ws) request.raw.socket.once('close', release);
     else reply.raw.once('close', release);
   });
 
@@ -179,7 +185,7 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   registerWs(app, transportDeps);
   registerSse(app, transportDeps);
   registerConsole(app, deps.consoleAssets ?? { files: new Map() }, config);
-  if (config.pusherApps.length > 0) registerPusherEndpoint(app, { ...transportDeps, engine: pusherEngine(engine), connectionsPerIp });
+  if (config.pusherApps.length > 0) registerPusherEndpoint(app, { ...transportDeps, engine: pusherEngine(engine), connectionLimit });
   return app;
 }
 

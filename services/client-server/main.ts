@@ -1,6 +1,6 @@
 // Entry point: the only file of this service that touches the process (through runMain).
 import { readFileSync } from 'node:fs';
-import { createEngine, engineProblems } from '../engine/create-engine.js';
+import { engineProblems, openEngine } from '../engine/create-engine.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { packageRoot, runMain } from '../runtime/run-main.js';
 import { buildClientApp, clientCredentialProblems } from './app.js';
@@ -16,7 +16,7 @@ await runMain(process, {
     const lifecycle = new Lifecycle();
     // Before the engine: a key file that cannot be read or a JWKS that cannot be fetched stops the start with its variable's name.
     const subscriberKeys = await SubscriberKeys.load(config, { logger, now: Date.now, readFile: (path) => readFileSync(path, 'utf8') });
-    const engine = createEngine({ config, logger, registry: metrics.registry }, { subscribe: true });
+    const engine = await openEngine({ config, logger, registry: metrics.registry }, { subscribe: true });
     logger.info({ engine: engine.kind }, 'starting');
     const consoleAssets = loadConsoleAssets(packageRoot(import.meta.url));
     const app = await buildClientApp({ config, logger, engine, metrics, lifecycle, consoleAssets, subscriberKeys });

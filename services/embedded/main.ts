@@ -5,7 +5,7 @@ import { buildClientApp, clientCredentialProblems } from '../client-server/app.j
 import { SubscriberKeys } from '../client-server/auth/subscriber-keys.js';
 import { ClientMetrics } from '../client-server/client-metrics.js';
 import { loadConsoleAssets } from '../client-server/console/console-assets.js';
-import { createEngine } from '../engine/create-engine.js';
+import { openEngine } from '../engine/create-engine.js';
 import type { Env } from '../runtime/config/load.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { packageRoot, runMain } from '../runtime/run-main.js';
@@ -44,7 +44,7 @@ await runMain(process, {
     // registers its families on the client-server's, the service that subscribes.
     const sourceMetrics = new SourceMetrics();
     const clientMetrics = new ClientMetrics();
-    const engine = createEngine({ config, logger, registry: clientMetrics.registry }, { subscribe: true });
+    const engine = await openEngine({ config, logger, registry: clientMetrics.registry }, { subscribe: true });
     logger.info({ engine: engine.kind, services: ['source-server', 'client-server'] }, 'starting');
     const [sourceLifecycle, clientLifecycle] = [new Lifecycle(), new Lifecycle()];
     const source = buildSourceApp({ config, logger, engine, metrics: sourceMetrics, lifecycle: sourceLifecycle });

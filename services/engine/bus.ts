@@ -84,8 +84,11 @@ export interface BusHealth {
  *
  * Guarantees, for every implementation (test/engine/contract.ts checks them):
  * - `publish` resolves only after every event is stored in its channel's
- *   history, and then it is delivered live to every subscribed handler;
- *   a batch is stored all or nothing.
+ *   history, and then it is delivered live to every subscribed handler.
+ *   The events of one channel in a batch are stored all or nothing (on one
+ *   Redis and in memory the whole batch is); when only part of a batch
+ *   could be stored (a Redis Cluster slot down) it rejects `unavailable`
+ *   with `results` naming each event's fate (RelayError.results).
  * - Ids are strictly increasing per channel as `ids.compare` orders them
  *   (both buses here issue Redis stream ids `<ms>-<seq>`, so that a client
  *   can resume on any server); per channel, live events reach a handler in

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../runtime/config/schema.js';
 import type { Bus, BusHealth } from './bus.js';
 import type { Channels } from './channels.js';
+import type { ConnectionCounter } from './connection-counter.js';
 import type { Control } from './control.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import type { Presence } from './presence.js';
@@ -11,9 +12,9 @@ import type { RateLimiter } from './rate-limiter.js';
 /**
  * Everything that talks to the broker, built by one `createEngine(config)`:
  * the bus, the publish rate limiter, and whatever else must be shared by
- * every replica. Apps receive an Engine and never see ioredis. Standalone
- * Redis and the in-memory broker are siblings behind it (Sentinel and Cluster
- * join them the same way).
+ * every replica. Apps receive an Engine and never see ioredis. The in-memory
+ * broker and Redis (standalone, Sentinel or Cluster: redis/connections.ts)
+ * are siblings behind it.
  */
 export interface Engine {
   /** Which broker: `memory` (one process, nothing survives it) or `redis`. */
@@ -36,6 +37,8 @@ export interface Engine {
    * other transition: at least once, in order, by any replica.
    */
   noteCacheMiss(channel: string): Promise<void>;
+  /** MAX_CONNECTIONS_PER_IP counted across every client-server on the broker; undefined: the process's own count is the deployment's. */
+  readonly connectionCounter?: ConnectionCounter;
   /** Whether the engine can serve right now, and why not (readiness). */
   health(): BusHealth;
   /** Closes the bus, then every connection the engine opened (whoever creates a resource closes it). */
@@ -46,6 +49,16 @@ export interface Engine {
 export type EngineConfig = Pick<
   Config,
   | 'redisUrl'
+  | 'redisSentinels'
+  | 'redisSentinelMaster'
+  | 'redisSentinelPassword'
+  | 'redisClusterNodes'
+  | 'redisUsername'
+  | 'redisPassword'
+  | 'redisTls'
+  | 'redisTlsCaFile'
+  | 'redisTlsCa'
+  | 'maxConnectionsPerIp'
   | 'historySize'
   | 'historyTtlSeconds'
   | 'idempotencyTtlSeconds'

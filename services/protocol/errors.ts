@@ -30,6 +30,20 @@ export type ErrorCode = keyof typeof ERRORS;
  */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
+/**
+ * What became of one event of a publish that stored only some of its events
+ * (a batch over several Redis Cluster slots, or replicas that did not
+ * confirm in time). An `id` means stored; an `error` means publish it again
+ * (with its Idempotency-Key, so that a stored one is not stored twice); both
+ * mean stored on the primary but not confirmed by REDIS_WAIT_REPLICAS replicas.
+ */
+export interface EventOutcome {
+  channel: string;
+  id?: string;
+  replayed?: true;
+  error?: { code: ErrorCode; message: string };
+}
+
 export interface RelayErrorOptions {
   /** Seconds a client should wait before retrying; sent as `Retry-After`. */
   retryAfter?: number;
@@ -37,6 +51,8 @@ export interface RelayErrorOptions {
   index?: number;
   /** The channel the error concerns (WebSocket errors carry it). */
   channel?: string;
+  /** Per event of the request, in request order: a response never hides a stored event (PROTOCOL.md). */
+  results?: EventOutcome[];
   cause?: unknown;
 }
 
@@ -46,6 +62,7 @@ export class RelayError extends Error {
   readonly retryAfter?: number;
   readonly index?: number;
   readonly channel?: string;
+  readonly results?: EventOutcome[];
 
   constructor(code: ErrorCode, message: string = ERRORS[code].message, options: RelayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -56,6 +73,7 @@ export class RelayError extends Error {
     this.retryAfter = options.retryAfter ?? (code === 'unavailable' ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
     this.index = options.index;
     this.channel = options.channel;
+    this.results = options.results;
   }
 
   /** The same error about `channel` (WebSocket errors name the channel they concern). */
@@ -69,11 +87,11 @@ export function drainingError(): RelayError {
   return new RelayError('unavailable', 'The server is draining for shutdown; retry on another instance.');
 }
 
-/** The HTTP body of an error: `{"error":{"code","message"[,"index"]}}`. */
-export function errorBody(err: RelayError): { error: { code: ErrorCode; message: string; index?: number } } {
+/** The HTTP body of an error: `{"error":{"code","message"[,"index"]}[,"results":[...]]}`. */
+export function errorBody(err: RelayError): { error: { code: ErrorCode; message: string; index?: number }; results?: EventOutcome[] } {
   const error: { code: ErrorCode; message: string; index?: number } = { code: err.code, message: err.message };
   if (err.index !== undefined) error.index = err.index;
-  return { error };
+  return err.results === undefined ? { error } : { error, results: err.results };
 }
 
 export function isRelayError(err: unknown): err is RelayError {

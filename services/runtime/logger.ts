@@ -11,6 +11,8 @@ export const REDACTED_PATHS = [
   'config.publisherKeys',
   'config.subscriberJwtSecret',
   'config.redisUrl',
+  'config.redisPassword',
+  'config.redisSentinelPassword',
 ];
 
 /**

@@ -39,17 +39,3 @@ export class ServiceMetrics {
   }
 }
 
-/**
- * @deprecated The engine's counters under the name services/engine/redis/
- * imports them by (`import type { Metrics } from '../../runtime/metrics.js'`).
- * That directory is being rewritten on another branch and is left untouched
- * here; once merged, its imports become `EngineMetrics` from
- * services/engine/engine-metrics.ts (which satisfies this type) and this
- * alias is deleted.
- */
-export interface Metrics {
-  readonly busReconnects: Counter;
-  readonly backfilledEvents: Counter;
-  readonly gaps: Counter;
-  readonly canaryFailures: Counter;
-}

@@ -1,5 +1,5 @@
 // Entry point: the only file of this service that touches the process (through runMain).
-import { createEngine, engineProblems } from '../engine/create-engine.js';
+import { engineProblems, openEngine } from '../engine/create-engine.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { runMain } from '../runtime/run-main.js';
 import { buildSourceApp, sourceCredentialProblems } from './app.js';
@@ -11,7 +11,7 @@ await runMain(process, {
   async start({ config, logger }) {
     const metrics = new SourceMetrics();
     const lifecycle = new Lifecycle();
-    const engine = createEngine({ config, logger, registry: metrics.registry }, { subscribe: false });
+    const engine = await openEngine({ config, logger, registry: metrics.registry }, { subscribe: false });
     logger.info({ engine: engine.kind }, 'starting');
     const app = buildSourceApp({ config, logger, engine, metrics, lifecycle });
     return { servers: [{ name: 'source-server', app, port: config.sourcePort, lifecycle }], close: () => engine.close() };

@@ -97,7 +97,7 @@ describe('the Redis canary', () => {
     await bus.publish([ev(channel, 'a')]);
     await eventually(() => handler.events.length === 1, 'a arrived');
 
-    expect(await redis.client('KILL', 'TYPE', 'pubsub')).toBeGreaterThanOrEqual(1);
+    expect(Number(await redis.client('KILL', 'TYPE', 'PUBSUB'))).toBeGreaterThanOrEqual(1);
     await bus.publish([ev(channel, 'b')]);
     await eventually(() => handler.events.length === 2, 'b arrived, live or backfilled');
     await eventually(() => bus.health().ok, 'health recovers');

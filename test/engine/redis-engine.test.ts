@@ -7,6 +7,7 @@ import { loadConfig } from '../../services/runtime/config/load.js';
 import { startRedisServer, type RedisServerHandle } from '../../tools/redis-server.js';
 import { sinkLogger } from '../support/recorder.js';
 import { channelsContract } from './channels-contract.js';
+import { connectionCounterContract } from './connection-counter-contract.js';
 import { presenceContract } from './presence-contract.js';
 import type { ReplicaFactory } from './replicas.js';
 
@@ -48,3 +49,4 @@ async function waitReady(engine: { health(): { ok: boolean } }): Promise<void> {
 
 presenceContract('the Redis engine', redisReplicas);
 channelsContract('the Redis engine', redisReplicas);
+connectionCounterContract('the Redis engine', redisReplicas);

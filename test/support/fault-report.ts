@@ -24,6 +24,12 @@ export interface Row {
   /** Lost events no recovered:false told the subscriber about. Must be 0 everywhere. */
   silentGaps: number;
   peakReconnectsPerSecond: number;
+  /** 503 answers the publishers got (each retried with its Idempotency-Key). */
+  unavailable?: number;
+  /** From the fault until every service was ready and every channel's publisher acknowledged again, ms. */
+  recoverMs?: number;
+  /** Events answered 200 that Redis no longer held afterwards (asynchronous replication to a promoted replica). */
+  replicationLost?: number;
   notes: string;
 }
 

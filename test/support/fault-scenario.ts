@@ -1,5 +1,5 @@
 import { signSubscriberToken } from '../../services/client-server/auth/jwt.js';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from './local-stack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions, type Services } from './local-stack.js';
 import { Fleet, type FleetOptions } from './fault-fleet.js';
 import { RetryingPublisher } from './publisher.js';
 
@@ -15,8 +15,8 @@ export const LOAD = `${SUBSCRIBERS} subscribers on ${CHANNELS} channels, ${CHANN
 /** Environment every fault scenario runs the services with: quick canaries, history that outlasts a run. */
 export const FAULT_ENV: Record<string, string> = { CANARY_INTERVAL_SECONDS: '1', HISTORY_SIZE: '5000', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error' };
 
-export interface Running {
-  stack: LocalStack;
+export interface Running<S extends Services = LocalStack> {
+  stack: S;
   fleet: Fleet;
   publishers: RetryingPublisher[];
   channels: string[];
@@ -31,9 +31,11 @@ let run = 0;
  * (bounded) until every subscriber has caught up, and tears everything
  * down, also when something threw.
  */
-export async function runScenario(
+export async function runScenario<S extends Services = LocalStack>(
   options: {
     stack?: LocalStackOptions;
+    /** Starts the stack instead of a local one on a redis-server (e.g. services on a Redis Cluster); gets FAULT_ENV. */
+    start?: (env: Record<string, string>) => Promise<S>;
     fleet?: Partial<Omit<FleetOptions, 'wsUrls' | 'channels'>>;
     padding?: number;
     /** Padding per channel index, instead of `padding` for all. */
@@ -44,10 +46,11 @@ export async function runScenario(
     /** Whether every subscriber is expected to end with every acknowledged event. Default true. */
     catchUp?: boolean;
   },
-  during: (r: Running) => Promise<void>,
-  hooks: { beforeFleet?: (stack: LocalStack) => void } = {},
-): Promise<Running> {
-  const stack = await startLocalStack({ ...options.stack, env: { ...FAULT_ENV, ...options.stack?.env } });
+  during: (r: Running<S>) => Promise<void>,
+  hooks: { beforeFleet?: (stack: S) => void } = {},
+): Promise<Running<S>> {
+  const env = { ...FAULT_ENV, ...options.stack?.env };
+  const stack = options.start ? await options.start(env) : ((await startLocalStack({ ...options.stack, env })) as unknown as S);
   let fleet: Fleet | undefined;
   const publishers: RetryingPublisher[] = [];
   try {
@@ -61,7 +64,7 @@ export async function runScenario(
       publishers.push(new RetryingPublisher(stack.sourceUrl, stack.publisherKey, channel, options.paddingForChannel?.(i) ?? options.padding)),
     );
     const publishing = Promise.all(publishers.map((p) => p.publishSteadily(options.ratePerChannel ?? RATE_PER_CHANNEL, options.maxPublishMs ?? 60_000)));
-    const r: Running = { stack, fleet, publishers, channels, token };
+    const r: Running<S> = { stack, fleet, publishers, channels, token };
     try {
       await during(r);
     } finally {
@@ -77,7 +80,7 @@ export async function runScenario(
 }
 
 /** Waits, at most 20 s, until every subscriber has the last acknowledged event of its channel. */
-async function caughtUp({ fleet, publishers }: Running): Promise<void> {
+async function caughtUp({ fleet, publishers }: Pick<Running<Services>, 'fleet' | 'publishers'>): Promise<void> {
   const last = new Map(publishers.map((p) => [p.channel, p.acknowledged.at(-1)]));
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {

@@ -33,36 +33,76 @@ export interface LocalStack extends Stack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const persistence = options.persistence ?? 'aof';
   const redis = await startRedisServer({ appendonly: persistence === 'aof' });
+  const clientRedis: Record<string, string> = options.clientRedisUrl ? { REDIS_URL: await options.clientRedisUrl(redis.port) } : {};
+  let services: Services;
+  try {
+    services = await startServices({ REDIS_URL: redis.url, ...options.env }, { clients: options.clients, clientEnv: clientRedis });
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
+  return {
+    ...services,
+    persistence,
+    redis,
+    restartRedis: () => redis.restart(),
+    async stop() {
+      await services.stop();
+      await redis.stop();
+    },
+  };
+}
+
+/** The services of a stack, on whatever Redis `env` names (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES). */
+export interface Services {
+  readonly sourceUrl: string;
+  readonly clientUrls: string[];
+  readonly publisherKey: string;
+  readonly jwtSecret: string;
+  killClient(index: number): Promise<void>;
+  startClient(index: number): Promise<void>;
+  signalClient(index: number, signal: NodeJS.Signals): Promise<void>;
+  /** Stops the services only: the caller started Redis and stops it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One source-server and `clients` client-servers (default 2) as real
+ * processes on the Redis deployment `env` points at; `fromSource` runs
+ * services/<name>/main.ts through tsx instead of the build.
+ */
+export async function startServices(
+  redisEnv: Record<string, string>,
+  options: { clients?: number; clientEnv?: Record<string, string>; fromSource?: boolean } = {},
+): Promise<Services> {
   const env = {
     PATH: process.env.PATH ?? '',
-    REDIS_URL: redis.url,
     HOST: '127.0.0.1',
     PUBLISHER_KEYS: E2E_PUBLISHER_KEY,
     SUBSCRIBER_JWT_SECRET: E2E_JWT_SECRET,
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
     DRAIN_WINDOW_SECONDS: '1',
     HEARTBEAT_SECONDS: '5',
-    ...options.env,
+    ...redisEnv,
   };
   const sourcePort = await freePort();
   const clientPorts: number[] = [];
   for (let i = 0; i < (options.clients ?? 2); i++) clientPorts.push(await freePort());
-  const clientRedis: Record<string, string> = options.clientRedisUrl ? { REDIS_URL: await options.clientRedisUrl(redis.port) } : {};
   const children = new Map<string, ChildProcess>();
 
   async function launch(name: string, script: string, extra: Record<string, string>, port: number): Promise<void> {
-    const child = spawn(process.execPath, [`dist/services/${script}/main.js`], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit'] });
+    const args = options.fromSource ? ['--import', 'tsx', `services/${script}/main.ts`] : [`dist/services/${script}/main.js`];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit'] });
     children.set(name, child);
     await waitReady(`http://127.0.0.1:${port}`, child, name);
   }
-  const startClient = (i: number) => launch(`client-${i}`, 'client-server', { CLIENT_PORT: String(clientPorts[i]), ...clientRedis }, clientPorts[i]!);
+  const startClient = (i: number) => launch(`client-${i}`, 'client-server', { CLIENT_PORT: String(clientPorts[i]), ...options.clientEnv }, clientPorts[i]!);
 
   try {
     await launch('source', 'source-server', { SOURCE_PORT: String(sourcePort) }, sourcePort);
     await Promise.all(clientPorts.map((_, i) => startClient(i)));
   } catch (err) {
     for (const child of children.values()) child.kill('SIGKILL');
-    await redis.stop();
     throw err;
   }
 
@@ -71,9 +111,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     clientUrls: clientPorts.map((p) => `http://127.0.0.1:${p}`),
     publisherKey: E2E_PUBLISHER_KEY,
     jwtSecret: E2E_JWT_SECRET,
-    persistence,
-    redis,
-    restartRedis: () => redis.restart(),
     async killClient(i) {
       await stopChild(children.get(`client-${i}`), 'SIGKILL');
     },
@@ -83,13 +120,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     async stop() {
       await Promise.all([...children.values()].map((c) => stopChild(c, 'SIGKILL')));
-      await redis.stop();
     },
   };
 }
 
 async function waitReady(url: string, child: ChildProcess, name: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready`);
     try {
@@ -99,7 +135,7 @@ async function waitReady(url: string, child: ChildProcess, name: string): Promis
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${name} was not ready at ${url} within 15 s`);
+  throw new Error(`${name} was not ready at ${url} within 20 s`);
 }
 
 export function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {

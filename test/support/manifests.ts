@@ -122,6 +122,8 @@ export interface ComposeService {
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  /** Services only `docker compose --profile <name>` starts (the Cluster and Sentinel stacks). */
+  profiles?: string[];
 }
 
 export function loadCompose(): { services: Record<string, ComposeService> } {

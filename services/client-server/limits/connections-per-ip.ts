@@ -1,10 +1,9 @@
 /**
- * MAX_CONNECTIONS_PER_IP: open subscriber connections (WebSocket and SSE)
- * per client address, counted in this process only. A count shared across
- * replicas would need a Redis write per connect and disconnect and would
- * leak slots when a replica dies; per process, N replicas behind a load
- * balancer admit up to N times the limit from one address, which still
- * bounds what one host can pin on any single server.
+ * MAX_CONNECTIONS_PER_IP in this process: open subscriber connections
+ * (WebSocket and SSE) per client address. It is checked first on every
+ * connect (free, and a refusal here is a refusal anywhere); the count across
+ * every client-server is the engine's (connection-limit.ts), and this one
+ * alone applies in the embedded mode or while that count is unreachable.
  */
 export class ConnectionsPerIp {
   private readonly counts = new Map<string, number>();

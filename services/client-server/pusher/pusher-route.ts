@@ -11,7 +11,7 @@ import { errorMessage } from '../../protocol/pusher/messages.js';
 import { originAllowed } from '../auth/subscriber-auth.js';
 import type { Connections } from '../connections.js';
 import type { Hub } from '../hub.js';
-import type { ConnectionsPerIp } from '../limits/connections-per-ip.js';
+import type { ConnectionLimit } from '../limits/connection-limit.js';
 import { releaseUpgradeRequest } from '../transports/ws/ws-upgrade.js';
 import { WriteBatcher } from '../transports/ws/write-batcher.js';
 import { cacheMissReporter } from './cache-misses.js';
@@ -29,7 +29,8 @@ export interface PusherEndpointDeps {
   logger: Logger;
   lifecycle: Lifecycle;
   connections: Connections;
-  connectionsPerIp: ConnectionsPerIp;
+  /** MAX_CONNECTIONS_PER_IP, counted across client-servers when the engine keeps a shared count. */
+  connectionLimit: Pick<ConnectionLimit, 'acquire'>;
   now: () => number;
 }
 
@@ -42,7 +43,7 @@ export interface PusherEndpointDeps {
  * refusal of the upgrade forever.
  */
 export function registerPusherEndpoint(app: FastifyInstance, deps: PusherEndpointDeps): void {
-  const { config, engine, logger, metrics, lifecycle, connections, connectionsPerIp } = deps;
+  const { config, engine, logger, metrics, lifecycle, connections, connectionLimit } = deps;
   const byKey = new Map(config.pusherApps.map((a) => [a.key, a] as const));
   const delivered = metrics.eventsDelivered.labels({ transport: 'pusher' });
   const rooms = new PusherPresenceRooms(engine.presence, logger);
@@ -70,10 +71,14 @@ export function registerPusherEndpoint(app: FastifyInstance, deps: PusherEndpoin
     const pusherApp = byKey.get((request.params as { key: string }).key);
     const refusal = refusalOf(request, pusherApp, config.allowedOrigins, lifecycle.isDraining);
     if (refusal) return refuse(socket, refusal, metrics);
-    const release = connectionsPerIp.acquire(request.ip);
-    if (!release) return refuse(socket, { code: PusherCode.overCapacity, message: 'Too many connections from this address (MAX_CONNECTIONS_PER_IP)' }, metrics);
-    socket.once('close', release);
-    connections.add(new PusherConnection(socket, pusherApp!, ctx));
+    // pusher-js sends nothing before connection_established, so nothing is missed while the shared count answers.
+    void connectionLimit.acquire(request.ip).then((release) => {
+      if (!release) return refuse(socket, { code: PusherCode.overCapacity, message: 'Too many connections from this address (MAX_CONNECTIONS_PER_IP)' }, metrics);
+      // The client may have gone meanwhile: its close event is past.
+      if (socket.readyState !== socket.OPEN) return release();
+      socket.once('close', release);
+      connections.add(new PusherConnection(socket, pusherApp!, ctx));
+    });
   });
 }
 

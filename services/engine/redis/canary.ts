@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { EngineMetrics as Metrics } from '../engine-metrics.js';
 
 /** Consecutive canaries that may go missing before the subscriber connection is declared dead. */
 export const CANARY_MISSES_ALLOWED = 2;

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { RelayError } from '../../protocol/errors.js';
 import type { ChannelPage, ChannelSummary, Channels } from '../channels.js';
+import type { RedisClient } from './connections.js';
 import { CHANNEL_INDEX_KEY, occupancyKey, outboxKey, replicaChannelsKey } from './keys.js';
 import { markOutbox } from './outbox-mark.js';
 import { OCCUPY_SCRIPT, REPORT_SCRIPT, VACATE_SCRIPT } from './scripts/channel-scripts.js';
@@ -9,7 +9,7 @@ import { scriptCommand } from './scripts.js';
 type Script = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 export interface RedisChannelsDeps {
-  redis: Redis;
+  redis: RedisClient;
   replica: string;
   webhooks: (channel: string) => boolean;
   /** Resolves once this replica is known to the others (liveness.ts). */
@@ -118,14 +118,23 @@ export class RedisChannels implements Channels {
     }
   }
 
-  /** Writes the counts that changed, and re-lists every occupied channel in the index (healing races there). */
+  /**
+   * Writes the counts that changed, and re-lists every occupied channel in
+   * the index (healing races there). Each count is its own command on its
+   * channel's slot (a Cluster pipeline may not mix slots); sent without
+   * awaiting one another, they still travel back to back.
+   */
   async flush(): Promise<void> {
     const changed = [...this.dirty];
     this.dirty.clear();
-    const pipeline = this.deps.redis.pipeline();
-    for (const channel of changed) pipeline.eventrelayReport(occupancyKey(channel), this.deps.replica, this.mine.get(channel) ?? 0);
-    if (this.mine.size > 0) pipeline.zadd(CHANNEL_INDEX_KEY, ...[...this.mine.keys()].flatMap((c) => [0, c]));
-    await pipeline.exec();
+    const writes = changed.map((channel) => this.reportScript([occupancyKey(channel)], [this.deps.replica, this.mine.get(channel) ?? 0]));
+    if (this.mine.size > 0) writes.push(this.deps.redis.zadd(CHANNEL_INDEX_KEY, ...[...this.mine.keys()].flatMap((c) => [0, c])));
+    const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Written again at the next interval.
+      for (const channel of changed) if (this.mine.has(channel)) this.dirty.add(channel);
+      throw failed.reason;
+    }
   }
 
   close(): void {
@@ -146,12 +155,5 @@ export class RedisChannels implements Channels {
     } catch (err) {
       throw new RelayError('unavailable', 'Channel occupancy (Redis) cannot be reached right now; retry shortly.', { channel, cause: err });
     }
-  }
-}
-
-declare module 'ioredis' {
-  interface ChainableCommander {
-    /** The REPORT_SCRIPT command defined above (scriptCommand). */
-    eventrelayReport(key: string, replica: string, count: number): ChainableCommander;
   }
 }

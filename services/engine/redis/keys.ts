@@ -99,3 +99,13 @@ export function channelOfOutboxKey(key: string): string | undefined {
 
 /** Held by the replica that runs the outbox repair this interval, so that one SCAN serves the whole deployment. */
 export const OUTBOX_REPAIR_KEY = 'er:webhooks:repair';
+
+/** An address's connections per replica (hash), for MAX_CONNECTIONS_PER_IP across client-servers; `ipHash` is a digest, never the address. */
+export function connectionCountKey(ipHash: string): string {
+  return `er:ip:{${ipHash}}:c`;
+}
+
+/** Each replica's lease on its share of the address's count (sorted set, score: expiry at Redis's clock). */
+export function connectionLeaseKey(ipHash: string): string {
+  return `er:ip:{${ipHash}}:l`;
+}

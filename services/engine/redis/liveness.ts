@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from './connections.js';
 import { REPLICAS_KEY, replicaChannelsKey, replicaSweepKey } from './keys.js';
 import { DEAD_REPLICAS_SCRIPT, HEARTBEAT_SCRIPT } from './scripts/channel-scripts.js';
 import { scriptCommand } from './scripts.js';
@@ -10,7 +10,7 @@ const BEATS_PER_TTL = 3;
 const SWEEP_LEASE_MS = 60_000;
 
 export interface LivenessDeps {
-  redis: Redis;
+  redis: RedisClient;
   replica: string;
   logger: Logger;
   ttlMs: number;

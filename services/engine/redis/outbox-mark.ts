@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connections.js';
 import { OUTBOX_INDEX_KEY } from './keys.js';
 
 /**
@@ -9,11 +9,11 @@ import { OUTBOX_INDEX_KEY } from './keys.js';
  * finished the channel in between looks again). The index is global, so this
  * is always its own command: a Cluster script may touch one slot only.
  */
-export async function markOutbox(redis: Redis, channel: string, nowMs: number): Promise<void> {
+export async function markOutbox(redis: RedisClient, channel: string, nowMs: number): Promise<void> {
   await redis.zadd(OUTBOX_INDEX_KEY, nowMs, channel);
 }
 
 /** markOutbox for several channels in one command (a publish batch's client publishes). */
-export async function markOutboxes(redis: Redis, channels: readonly string[], nowMs: number): Promise<void> {
+export async function markOutboxes(redis: RedisClient, channels: readonly string[], nowMs: number): Promise<void> {
   if (channels.length > 0) await redis.zadd(OUTBOX_INDEX_KEY, ...channels.flatMap((c) => [nowMs, c]));
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { RelayError } from '../../protocol/errors.js';
 import type { Presence, PresenceEntry, PresenceMember, PresenceSnapshot } from '../presence.js';
+import type { RedisClient } from './connections.js';
 import { presenceInfoKey, presenceMembersKey, presenceUsersKey, outboxKey, replicaChannelsKey, topicName } from './keys.js';
 import { markOutbox } from './outbox-mark.js';
 import { PRESENCE_EXPIRE_SCRIPT, PRESENCE_JOIN_SCRIPT, PRESENCE_LEAVE_SCRIPT } from './scripts/presence-scripts.js';
@@ -9,8 +9,10 @@ import { scriptCommand } from './scripts.js';
 type Script = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 export interface RedisPresenceDeps {
-  redis: Redis;
+  redis: RedisClient;
   replica: string;
+  /** How the scripts publish a transition live: `SPUBLISH` on a Redis Cluster (sharded pub/sub), else `PUBLISH`. */
+  publishCommand: 'PUBLISH' | 'SPUBLISH';
   /** Whether a channel's transitions go to its webhook outbox (engine/webhooks/routes.ts). */
   webhooks: (channel: string) => boolean;
   /** Resolves once this replica is known to the others (liveness.ts). */
@@ -89,7 +91,7 @@ export class RedisPresence implements Presence {
     const time = this.now();
     const keys = [presenceMembersKey(channel), presenceUsersKey(channel), presenceInfoKey(channel), outboxKey(channel)];
     if (this.deps.webhooks(channel)) await markOutbox(this.deps.redis, channel, time);
-    const result = await script(keys, [topicName(channel), this.deps.webhooks(channel) ? '1' : '0', time, channel, 'PUBLISH', ...args]);
+    const result = await script(keys, [topicName(channel), this.deps.webhooks(channel) ? '1' : '0', time, channel, this.deps.publishCommand, ...args]);
     if (this.deps.webhooks(channel)) await markOutbox(this.deps.redis, channel, time);
     return result;
   }

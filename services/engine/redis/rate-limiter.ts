@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { retryAfterSeconds, type RateDecision, type RateLimitOptions, type RateLimiter } from '../rate-limiter.js';
+import type { RedisClient } from './connections.js';
 import { RATE_LIMIT_SCRIPT } from './scripts/rate-limit-script.js';
 
 const COMMAND = 'eventrelayRateLimit';
@@ -17,7 +17,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly call: ScriptCaller;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RateLimitOptions,
   ) {
     // ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (e.g. after a Redis restart).

@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { redactUrl } from '../../runtime/logger.js';
+import type { EventEmitter } from 'node:events';
+import type { Cluster } from 'ioredis';
 import { Control } from '../control.js';
 import type { Engine, EngineDeps, EngineOptions } from '../engine.js';
 import { transitionJson } from '../outbox.js';
 import { publishRateLimitOptions } from '../rate-limiter.js';
 import { RedisChannels } from './channels.js';
+import { startWebhooks } from '../webhooks/dispatcher.js';
+import { webhookChannels } from '../webhooks/routes.js';
+import { RedisConnectionCounter } from './connection-counter.js';
+import { openConnections } from './connections.js';
 import { outboxKey } from './keys.js';
 import { RedisLiveness } from './liveness.js';
 import { markOutbox } from './outbox-mark.js';
-import { redisClientOptions } from './options.js';
 import { RedisPresence } from './presence.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisRateLimiter } from './rate-limiter.js';
-import { startWebhooks } from '../webhooks/dispatcher.js';
-import { webhookChannels } from '../webhooks/routes.js';
+import { TopologyCheck } from './topology-check.js';
 import { RedisOutboxStore } from './webhook-outbox.js';
 
 /** A RedisEngine can also stop as a killed process would, for tests of what others then clean up. */
@@ -22,27 +24,35 @@ export interface RedisEngine extends Engine {
   readonly kind: 'redis';
   /** Stops heartbeats and drops the connections without leaving or vacating anything. */
   crash(): Promise<void>;
+  /** Resolves once the engine knows what it is connected to (or gave up waiting for Redis); rejects on a deployment the configuration does not describe. */
+  verify(): Promise<void>;
 }
 
 /**
- * The engine on one standalone Redis (REDIS_URL): a command connection shared
- * by the bus, presence, occupancy and the rate limiter, and, for a process
- * that receives events, a second connection for pub/sub. It creates them, so
- * it closes them.
+ * The engine on Redis, in the mode the configuration names (connections.ts):
+ * a command client shared by the bus, presence, occupancy, the rate limiter
+ * and the connection counter, and, for a process that receives events, the
+ * pub/sub side (one connection on one server; one per master on a Cluster,
+ * opened by the bus). It creates the connections, so it closes them.
  */
-export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: string } }, options: EngineOptions): RedisEngine {
+export function createRedisEngine(deps: EngineDeps, options: EngineOptions): RedisEngine {
   const { config, logger, metrics } = deps;
   const log = logger.child({ component: 'redis' });
   const replicaId = randomUUID();
-  const redis = new Redis(config.redisUrl, { ...redisClientOptions(config), connectionName: 'eventrelay-commands' });
-  const subscriber = options.subscribe ? redis.duplicate({ connectionName: 'eventrelay-pubsub' }) : undefined;
-  for (const [role, connection] of [['commands', redis], ['pubsub', subscriber]] as const) {
-    if (!connection) continue;
+  const connections = openConnections(config, options);
+  const { commands: redis, subscriber, deployment } = connections;
+  const sharded = deployment === 'cluster';
+  for (const [role, client] of [['commands', redis], ['pubsub', subscriber]] as const) {
+    if (!client) continue;
+    // Redis and Cluster both are emitters; their overloads do not unite.
+    const connection = client as EventEmitter;
     connection.on('error', (err: Error) => log.warn({ role, err: err.message }, 'redis connection error'));
-    connection.on('ready', () => log.info({ role, url: redactUrl(config.redisUrl) }, 'redis connection ready'));
+    connection.on('ready', () => log.info({ role, deployment, where: connections.where }, 'redis connection ready'));
   }
+  if (sharded) (redis as Cluster).on('node error', (err: Error, node: string) => log.debug({ node, err: err.message }, 'redis cluster node error'));
+  const check = new TopologyCheck({ redis, deployment, config, logger: log });
   const webhooks = webhookChannels(config);
-  const bus = new RedisBus({ config, logger, metrics, redis, subscriber });
+  const bus = new RedisBus({ config, logger, metrics, redis, subscriber, sharded: sharded ? { openNode: options.subscribe ? connections.openNode : undefined } : undefined });
   // Only client-servers hold presence and occupancy, but every replica sweeps up after dead ones.
   // Its callbacks run only after its first heartbeat, when presence and channels below exist.
   const liveness = new RedisLiveness({
@@ -60,7 +70,7 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     },
   });
   const registered = () => liveness.registered();
-  const presence = new RedisPresence({ redis, replica: replicaId, webhooks, now: deps.now, registered });
+  const presence = new RedisPresence({ redis, replica: replicaId, webhooks, now: deps.now, registered, publishCommand: sharded ? 'SPUBLISH' : 'PUBLISH' });
   const channels = new RedisChannels({
     redis,
     replica: replicaId,
@@ -70,12 +80,28 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     now: deps.now,
     onError: (err) => log.debug({ err }, 'subscriber counts not written; retrying at the next interval'),
   });
+  const connectionCounter =
+    options.subscribe && config.maxConnectionsPerIp > 0
+      ? new RedisConnectionCounter({
+          redis,
+          replica: replicaId,
+          leaseMs: config.presenceTtlSeconds * 1000,
+          onError: (err) => log.debug({ err }, 'connection count not written; healed at the next renewal'),
+        })
+      : undefined;
   const control = new Control(bus, logger);
   // Every replica drains webhook outboxes (a dead client-server's owed webhooks are sent by the others).
   const dispatcher = startWebhooks({ config, logger, metrics }, () => new RedisOutboxStore(redis));
   const disconnect = () => {
     redis.disconnect();
     subscriber?.disconnect();
+  };
+  const stop = () => {
+    connections.release?.();
+    liveness.stop();
+    channels.close();
+    connectionCounter?.close();
+    check.close();
   };
   return {
     kind: 'redis',
@@ -93,11 +119,15 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
       await redis.xadd(outboxKey(channel), '*', 'j', transitionJson({ kind: 'cache.miss', channel, time }));
       await markOutbox(redis, channel, time);
     },
-    health: () => bus.health(),
+    connectionCounter,
+    health: () => {
+      const problem = check.problem();
+      return problem === undefined ? bus.health() : { ok: false, reason: problem };
+    },
+    verify: () => check.verified(),
     async close() {
       await dispatcher?.close();
-      liveness.stop();
-      channels.close();
+      stop();
       await control.stop();
       await bus.close();
       // The apps left and vacated everything before this; the last counts are written, then this replica is forgotten.
@@ -108,8 +138,8 @@ export function createRedisEngine(deps: EngineDeps & { config: { redisUrl: strin
     },
     async crash() {
       await dispatcher?.close();
-      liveness.stop();
-      channels.close();
+      stop();
+      await bus.close();
       disconnect();
     },
   };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Lost, OutboxBatch, OutboxStore } from '../webhooks/outbox-store.js';
 import {
   OUTBOX_INDEX_KEY,
@@ -9,6 +9,7 @@ import {
   outboxLeaseKey,
   outboxStateKey,
 } from './keys.js';
+import type { RedisClient } from './connections.js';
 import { HAS_WORK_SCRIPT, LEASE_SCRIPT, NEXT_SCRIPT, RELEASE_SCRIPT, RESCHEDULE_SCRIPT, SETTLE_SCRIPT } from './scripts/webhook-scripts.js';
 
 /** Keys per SCAN step of the repair: large enough to be quick, small enough not to block Redis. */
@@ -35,7 +36,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * channel's slot; the work list is only ever written by its own commands.
  */
 export class RedisOutboxStore implements OutboxStore {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     // Defining again is harmless; ioredis falls back from EVALSHA to EVAL after a Redis restart.
     for (const [name, definition] of Object.entries(SCRIPTS)) redis.defineCommand(name, definition);
   }
@@ -89,25 +90,28 @@ export class RedisOutboxStore implements OutboxStore {
   /**
    * One replica per interval (whoever sets OUTBOX_REPAIR_KEY first) SCANs for
    * outbox streams and adds those off the work list, due now; NX keeps the
-   * due time of a channel parked for a retry. (On a Cluster the SCAN must run
-   * on every primary.)
+   * due time of a channel parked for a retry. On a Cluster a SCAN sees one
+   * node's keys, so it runs on every master.
    */
   async repair(owner: string, intervalMs: number): Promise<number> {
     if ((await this.redis.set(OUTBOX_REPAIR_KEY, owner, 'PX', intervalMs, 'NX')) !== 'OK') return 0;
-    let cursor = '0';
+    const nodes: Redis[] = this.redis.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
     let found = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', OUTBOX_SCAN_PATTERN, 'COUNT', SCAN_COUNT, 'TYPE', 'stream');
-      cursor = next;
-      const channels = keys.map(channelOfOutboxKey).filter((c): c is string => c !== undefined);
-      const now = Date.now();
-      if (channels.length > 0) found += await this.redis.zadd(OUTBOX_INDEX_KEY, 'NX', ...channels.flatMap((c) => [now, c]));
-    } while (cursor !== '0');
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', OUTBOX_SCAN_PATTERN, 'COUNT', String(SCAN_COUNT), 'TYPE', 'stream');
+        cursor = next;
+        const channels = keys.map(channelOfOutboxKey).filter((c): c is string => c !== undefined);
+        const now = Date.now();
+        if (channels.length > 0) found += await this.redis.zadd(OUTBOX_INDEX_KEY, 'NX', ...channels.flatMap((c) => [now, c]));
+      } while (cursor !== '0');
+    }
     return found;
   }
 
   async oldest(): Promise<number | undefined> {
-    const channels = await this.redis.zrange(OUTBOX_INDEX_KEY, 0, QUEUE_AGE_SAMPLE - 1);
+    const channels = await this.redis.zrange(OUTBOX_INDEX_KEY, '0', String(QUEUE_AGE_SAMPLE - 1));
     const firsts = await Promise.all(channels.map((c) => this.redis.xrange(outboxKey(c), '-', '+', 'COUNT', 1)));
     let oldest: number | undefined;
     for (const entries of firsts) {

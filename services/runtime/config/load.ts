@@ -1,4 +1,5 @@
 import { loadPusherApps } from './pusher-apps.js';
+import { redisProblems } from './redis-config.js';
 import { CONFIG_FIELDS, MIN_PUBLISHER_KEY_LENGTH, type Config } from './schema.js';
 import type { Env, Field, FieldContext } from './fields.js';
 import { misspeltNames } from './typos.js';
@@ -53,6 +54,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   if (result.publisherKeys.some((key) => key.length < MIN_PUBLISHER_KEY_LENGTH)) {
     problems.push(`PUBLISHER_KEYS: every key must be at least ${MIN_PUBLISHER_KEY_LENGTH} characters (a short key can be guessed)`);
   }
+  problems.push(...redisProblems(result));
+  const ca = readRedisCa(result.redisTlsCaFile, options, problems);
+  if (ca !== undefined) result.redisTlsCa = ca;
   if (problems.length) throw new ConfigError(problems);
   return result;
 }
@@ -69,6 +73,22 @@ function keysFromFile(path: string | undefined, options: LoadConfigOptions, prob
     problems.push(`PUBLISHER_KEYS_FILE: cannot read ${path} (${(err as Error).message})`);
     return [];
   }
+}
+
+function readRedisCa(path: string | undefined, options: LoadConfigOptions, problems: string[]): string | undefined {
+  if (path === undefined) return undefined;
+  if (!options.readFile) {
+    problems.push('REDIS_TLS_CA_FILE is set but files cannot be read here');
+    return undefined;
+  }
+  try {
+    const pem = options.readFile(path);
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem;
+    problems.push(`REDIS_TLS_CA_FILE: ${path} holds no PEM certificate`);
+  } catch (err) {
+    problems.push(`REDIS_TLS_CA_FILE: cannot read ${path} (${(err as Error).message})`);
+  }
+  return undefined;
 }
 
 /** Every environment variable the services read (manifest checks, the README table). */

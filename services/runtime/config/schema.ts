@@ -31,7 +31,8 @@ export const DEFAULT_MAX_SUBSCRIPTIONS = 1000;
 /**
  * Far above what one browser, app or NAT'ed office opens, far below the tens
  * of thousands one script on one host can open to exhaust memory and file
- * descriptors. Counted per process: N replicas admit up to N times this.
+ * descriptors. Counted across every client-server on the same Redis (one
+ * round trip per connect); in the embedded mode, in its one process.
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
 /** A real client sends a few control messages a minute; a hundred a second sustained is a flood. */
@@ -85,10 +86,27 @@ const originCheck = (item: string) => (item === '*' || ORIGIN.test(item) ? undef
 
 export const CONFIG_FIELDS = {
   redisUrl: text('REDIS_URL', {
-    doc: '`redis://[:password@]host:port[/db]`, or `rediss://` for TLS. Required by `start:source` / `start:client`.',
+    doc: 'one standalone Redis: `redis://[[user]:password@]host:port[/db]`, or `rediss://` for TLS. `start:source` / `start:client` need it, `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES` (exactly one of the three)',
     defaultText: '— (embedded: in-memory)',
     check: (v) => (/^rediss?:\/\/./.test(v) ? undefined : 'must start with redis:// or rediss://'),
   }),
+  redisSentinels: list('REDIS_SENTINELS', {
+    default: [], defaultText: '—', check: hostPortCheck,
+    doc: 'Redis Sentinel: the sentinels as `host:port,…`; the services follow the primary they name across failovers. Needs `REDIS_SENTINEL_MASTER`',
+  }),
+  redisSentinelMaster: text('REDIS_SENTINEL_MASTER', { doc: 'the name the sentinels monitor the primary under (`sentinel monitor <name> …`)' }),
+  redisSentinelPassword: text('REDIS_SENTINEL_PASSWORD', { doc: 'the sentinels\' own password (`requirepass` on the sentinels), when they have one' }),
+  redisClusterNodes: list('REDIS_CLUSTER_NODES', {
+    default: [], defaultText: '—', check: hostPortCheck,
+    doc: 'Redis Cluster: some of its nodes as `host:port,…` (the rest is discovered); live delivery uses sharded pub/sub (`SPUBLISH`), one subscriber connection per master',
+  }),
+  redisUsername: text('REDIS_USERNAME', { doc: 'Redis ACL user of the data nodes (all three modes; with `REDIS_URL` it may be in the URL instead)' }),
+  redisPassword: text('REDIS_PASSWORD', { doc: 'password of the data nodes (all three modes; with `REDIS_URL` it may be in the URL instead)' }),
+  redisTls: bool('REDIS_TLS', {
+    default: false, defaultText: '`false` (`true` with a `rediss://` URL)',
+    doc: 'TLS to every Redis connection (data nodes and sentinels); the certificate is verified against the system CAs or `REDIS_TLS_CA_FILE`',
+  }),
+  redisTlsCaFile: text('REDIS_TLS_CA_FILE', { doc: 'a PEM file of the CA(s) that signed the Redis certificates (a private CA); implies `REDIS_TLS=true`' }),
   sourcePort: int('SOURCE_PORT', { default: 8080, min: 0, max: 65535, doc: "the source-server's listening port" }),
   clientPort: int('CLIENT_PORT', { default: 8081, min: 0, max: 65535, doc: "the client-server's listening port" }),
   host: text('HOST', { default: '0.0.0.0', defaultText: '`0.0.0.0` (embedded with auth off: `127.0.0.1`)', doc: 'listening interface' }),
@@ -158,7 +176,7 @@ export const CONFIG_FIELDS = {
   }),
   maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', {
     default: DEFAULT_MAX_CONNECTIONS_PER_IP, min: 0, max: 10_000_000,
-    doc: 'WebSocket + SSE connections one client IP may hold on one process; over it 429 `rate_limited` with `Retry-After`; 0: no limit',
+    doc: 'WebSocket + SSE connections one client IP may hold across all client-servers on the same Redis (a dead one stops counting within `PRESENCE_TTL_SECONDS`); over it 429 `rate_limited` with `Retry-After`; 0: no limit',
   }),
   trustProxy: custom<boolean | number | string[]>('TRUST_PROXY', {
     default: false,
@@ -250,7 +268,16 @@ export const CONFIG_FIELDS = {
 export type Config = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> } & {
   /** Derived from the PUSHER_* rows (pusher-apps.ts); empty when Pusher compatibility is off. */
   pusherApps: PusherApp[];
+  /** The PEM text of REDIS_TLS_CA_FILE, read by loadConfig (only a main.ts touches the filesystem). */
+  redisTlsCa?: string;
 };
+
+/** `host:port` of a sentinel or cluster node (a hostname, IPv4, or `[IPv6]`). */
+function hostPortCheck(item: string): string | undefined {
+  return /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(item) && Number(item.slice(item.lastIndexOf(':') + 1)) <= 65535
+    ? undefined
+    : `"${item}" is not host:port`;
+}
 
 /** MAX_EVENT_BYTES as the default of MAX_FRAME_BYTES sees it: its own default unless set to a whole number. */
 function eventBytes(raw: string | undefined): number {

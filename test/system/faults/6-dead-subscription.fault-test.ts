@@ -35,7 +35,7 @@ test('scenario 6: a pub/sub connection killed by Redis, and one that silently st
         // 1. Redis closes every pub/sub connection.
         const admin = new Redis(stack.redis.url);
         try {
-          expect(await admin.client('KILL', 'TYPE', 'pubsub')).toBe(stack.clientUrls.length);
+          expect(Number(await admin.client('KILL', 'TYPE', 'PUBSUB'))).toBe(stack.clientUrls.length);
         } finally {
           admin.disconnect();
         }

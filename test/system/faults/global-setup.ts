@@ -21,10 +21,12 @@ export function setup(): () => void {
 function render(rows: Row[], started: Date): string {
   const redis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=(\S+)/)?.[1] ?? 'unknown';
   const cpu = cpus();
-  const header = '| # | scenario | load | faults injected | published | delivered | lost | duplicated | out of order | recovered:false | silent gaps | peak reconnects/s | notes |';
+  const header =
+    '| # | scenario | load | faults injected | published | delivered | lost | duplicated | out of order | recovered:false | silent gaps | peak reconnects/s | 503s | recovered in | lost by failover | notes |';
+  const optional = (n: number | undefined, unit = '') => (n === undefined ? '—' : `${n}${unit}`);
   const lines = rows.map(
     (r) =>
-      `| ${r.id} | ${r.scenario} | ${r.load} | ${r.faults} | ${r.published} | ${r.delivered} | ${r.lost} | ${r.duplicated} | ${r.outOfOrder} | ${r.recoveredFalse} | ${r.silentGaps} | ${r.peakReconnectsPerSecond} | ${r.notes} |`,
+      `| ${r.id} | ${r.scenario} | ${r.load} | ${r.faults} | ${r.published} | ${r.delivered} | ${r.lost} | ${r.duplicated} | ${r.outOfOrder} | ${r.recoveredFalse} | ${r.silentGaps} | ${r.peakReconnectsPerSecond} | ${optional(r.unavailable)} | ${optional(r.recoverMs === undefined ? undefined : Math.round(r.recoverMs / 100) / 10, ' s')} | ${optional(r.replicationLost)} | ${r.notes} |`,
   );
   return `# Reliability: fault-injection results
 
@@ -42,6 +44,13 @@ round-robin and resume with \`since\`.
 - **recovered:false**: resumes answered \`recovered:false\` (the subscriber is told it may have missed events).
 - **silent gaps**: lost events the subscriber was *not* told about. It must be 0 in every row.
 - **peak reconnects/s**: the most subscriber reconnect attempts in any one second.
+- **503s**: publish attempts answered 503 (each retried with its Idempotency-Key).
+  **recovered in**: from the fault until every service answered \`/readyz\` 200 and every
+  channel's publisher was acknowledged again (polled every 100 ms).
+- **lost by failover**: events answered 200 that Redis no longer held afterwards: asynchronous
+  replication to the replica that was promoted had not carried them yet. Subscribers cannot be
+  told of events nobody received, so these are counted here and left out of lost/silent gaps;
+  \`REDIS_WAIT_REPLICAS=1\` is what makes it 0.
 
 Run: ${started.toISOString()} · ${cpu.length} × ${cpu[0]?.model ?? 'cpu'} · ${Math.round(totalmem() / 2 ** 30)} GiB · Node ${process.version} · redis-server ${redis}
 (the machine is shared; latencies include the test process, which runs every subscriber).

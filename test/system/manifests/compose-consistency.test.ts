@@ -95,7 +95,9 @@ describe.each(Object.entries(SERVICES))('%s', (name, port) => {
 });
 
 describe('docker-compose.yml', () => {
-  const relay = Object.entries(compose.services).filter(([, s]) => s.image?.startsWith('eventrelay/'));
+  const everyRelay = Object.entries(compose.services).filter(([, s]) => s.image?.startsWith('eventrelay/'));
+  /** The default stack; the `cluster` and `sentinel` profiles add their own services beside it. */
+  const relay = everyRelay.filter(([, s]) => !s.profiles);
 
   test('runs redis:7-alpine with a healthcheck and no persistence unless REDIS_APPENDONLY=yes', () => {
     const redis = compose.services.redis!;
@@ -117,6 +119,35 @@ describe('docker-compose.yml', () => {
     for (const mapping of s.ports!) expect(mapping.startsWith('127.0.0.1:')).toBe(true);
     expect(s.init).toBe(true);
     expect(s.depends_on?.redis).toEqual({ condition: 'service_healthy' });
+    expect(s.healthcheck?.test.join(' ')).toContain('/readyz');
+    expect(s.env_file).toBe('compose.env');
+  });
+});
+
+describe('the cluster and sentinel profiles of docker-compose.yml', () => {
+  const profiled = Object.entries(compose.services).filter(([, s]) => s.image?.startsWith('eventrelay/') && s.profiles);
+
+  test.each([
+    ['cluster', 'REDIS_CLUSTER_NODES'],
+    ['sentinel', 'REDIS_SENTINELS'],
+  ])('%s runs a source-server and two client-servers on distinct host ports, pointed at its Redis by %s', (profile, variable) => {
+    const stack = profiled.filter(([, s]) => s.profiles!.includes(profile));
+    expect(stack.filter(([, s]) => s.image!.startsWith('eventrelay/source-server'))).toHaveLength(1);
+    expect(stack.filter(([, s]) => s.image!.startsWith('eventrelay/client-server'))).toHaveLength(2);
+    expect(new Set(stack.map(([, s]) => s.ports![0]!)).size).toBe(3);
+    for (const [, s] of stack) {
+      expect(s.environment?.[variable]).toBeTruthy();
+      expect(s.environment?.REDIS_URL).toBeUndefined();
+    }
+  });
+
+  test.each(profiled.map(([n, s]) => [n, s] as const))('%s binds 127.0.0.1, runs under init, waits for its Redis and has a healthcheck', (_n, s) => {
+    for (const mapping of s.ports!) expect(mapping.startsWith('127.0.0.1:')).toBe(true);
+    expect(s.init).toBe(true);
+    const waits = Object.entries(s.depends_on ?? {}).filter(([name]) => name.startsWith('redis-'));
+    expect(waits.length).toBeGreaterThan(0);
+    for (const [, wait] of waits) expect(['service_healthy', 'service_completed_successfully']).toContain(wait.condition);
+    expect(s.depends_on?.redis).toBeUndefined();
     expect(s.healthcheck?.test.join(' ')).toContain('/readyz');
     expect(s.env_file).toBe('compose.env');
   });

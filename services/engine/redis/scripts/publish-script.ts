@@ -10,8 +10,10 @@
  *
  * KEYS: per event, its stream key, then its idempotency key when it has one,
  * then its webhook outbox key when it has a transition.
- * ARGV: historySize, historyTtlSeconds, idempotencyTtlSeconds, then eight per
- * event: hasIdempotencyKey ("1"/"0"), topic, data, ts, publisher ("" for none),
+ * ARGV: historySize, historyTtlSeconds, idempotencyTtlSeconds, the publish
+ * command ("PUBLISH", or "SPUBLISH" in a Redis Cluster: a PUBLISH from a
+ * script reaches no sharded subscriber), then eight per event:
+ * hasIdempotencyKey ("1"/"0"), topic, data, ts, publisher ("" for none),
  * and the `client.publish` transition's JSON around its id and data (head,
  * middle, tail; all "" for no transition: webhooks off or not a client publish).
  * Publishes per event the bus message of bus-message.ts:
@@ -25,9 +27,10 @@ export const PUBLISH_SCRIPT = `#!lua
 local size = ARGV[1]
 local ttl = tonumber(ARGV[2])
 local idemTtl = ARGV[3]
+local publish = ARGV[4]
 local out = {}
 local k = 1
-for a = 4, #ARGV, 8 do
+for a = 5, #ARGV, 8 do
   local stream = KEYS[k]
   k = k + 1
   local idem = nil
@@ -55,7 +58,7 @@ for a = 4, #ARGV, 8 do
     if ttl > 0 then redis.call('EXPIRE', stream, ttl) end
     if idem then redis.call('SET', idem, id, 'EX', idemTtl) end
     if outbox then redis.call('XADD', outbox, '*', 'j', ARGV[a + 5] .. id .. ARGV[a + 6] .. data .. ARGV[a + 7]) end
-    redis.call('PUBLISH', ARGV[a + 1], '1 ' .. id .. ' ' .. ts .. ' ' .. #publisher .. '\\n' .. publisher .. data)
+    redis.call(publish, ARGV[a + 1], '1 ' .. id .. ' ' .. ts .. ' ' .. #publisher .. '\\n' .. publisher .. data)
     out[#out + 1] = id
     out[#out + 1] = 0
   end
