@@ -44,6 +44,9 @@ export type ClientConfig = Pick<
   | 'maxConnectionsPerIp'
   | 'maxFrameBytes'
   | 'maxBufferedBytes'
+  | 'writeDelayMs'
+  | 'writeMaxBytes'
+  | 'wsCompression'
   | 'maxSubscriptionsPerConnection'
   | 'maxClientMessagesPerSecond'
   | 'clientMessagesBurst'
@@ -139,8 +142,10 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   await app.register(websocket, {
     options: {
       maxPayload: config.maxFrameBytes,
-      // Compression costs CPU and memory per connection on every send; events are small. Off, like ws's own default.
-      perMessageDeflate: false,
+      // Off by default, like ws's own default. WS_COMPRESSION=on: negotiated (ws-route.ts picks the
+      // offer), but ws never deflates a message of ours: events are compressed once for every socket
+      // (ws-deflate.ts) and replies go uncompressed; ws only inflates what clients compress.
+      perMessageDeflate: config.wsCompression === 'on' ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: Infinity } : false,
     },
     // Shutdown closes sockets itself, spread over the drain window (Connections.drain), not all at once.
     preClose: async () => {},

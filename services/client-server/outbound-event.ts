@@ -7,8 +7,8 @@ import type { BusEvent } from '../engine/bus.js';
  * for every other one: a broadcast to 10,000 sockets encodes once.
  */
 export class OutboundEvent {
-  /** Each transport's bytes for this event, built lazily (transports/ws, transports/sse). */
-  readonly wire: { ws?: Buffer; sse?: Buffer } = {};
+  /** Each transport's bytes for this event, built lazily (transports/ws, transports/sse); `deflated`: compressed WebSocket frames by window bits (ws-deflate.ts). */
+  readonly wire: { ws?: Buffer; sse?: Buffer; deflated?: Record<number, Buffer> } = {};
 
   constructor(readonly event: BusEvent) {}
 

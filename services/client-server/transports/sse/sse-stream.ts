@@ -53,6 +53,20 @@ export class SseStream implements SessionSocket {
     return this.res.writableLength;
   }
 
+  drained(): Promise<void> {
+    const { res } = this;
+    if (res.writableLength === 0 || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
   writeEvent(event: OutboundEvent): void {
     const { cursor } = this;
     if (cursor) {
