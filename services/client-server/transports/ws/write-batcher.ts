@@ -17,6 +17,8 @@ export interface WriteOutlet {
   turn: number;
 }
 
+const monotonicNow = (): number => performance.now();
+
 export type WriteBatcherConfig = Pick<Config, 'writeDelayMs' | 'writeMaxBytes'>;
 
 /**
@@ -50,12 +52,14 @@ export class WriteBatcher {
   private delivered = 0;
   private turnScheduled = false;
   private timer: NodeJS.Timeout | undefined;
-  /** performance.now() when the window the timer closes opened: a timer late behind a busy loop is caught up on the next write. */
+  /** `now()` when the window the timer closes opened: a timer late behind a busy loop is caught up on the next write. */
   private windowOpenedAt = 0;
 
   constructor(
     config: WriteBatcherConfig,
     private readonly onFlush: (delivered: number) => void,
+    /** Monotonic ms; injected for tests. */
+    private readonly now: () => number = monotonicNow,
   ) {
     this.delayMs = config.writeDelayMs;
     this.maxWriteBytes = config.writeMaxBytes;
@@ -74,9 +78,9 @@ export class WriteBatcher {
       return;
     }
     // A timer held back by a busy loop must not hold frames past the delay: the late window closes here.
-    if (this.timer !== undefined && performance.now() - this.windowOpenedAt >= this.delayMs) this.flushAll();
+    if (this.timer !== undefined && this.now() - this.windowOpenedAt >= this.delayMs) this.flushAll();
     if (this.timer === undefined) {
-      this.windowOpenedAt = performance.now();
+      this.windowOpenedAt = this.now();
       this.timer = setTimeout(this.flushAll, this.delayMs);
     }
     this.hold(outlet, raw, frame);
