@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../../../protocol/close-codes.js';
 import { disconnectedMessage } from '../../../protocol/client-messages.js';
-import type { Connection } from '../../connections.js';
+import type { Connection, ConnectionRegistry } from '../../connections.js';
 import type { OutboundEvent } from '../../outbound-event.js';
 import type { SessionSocket } from '../../session.js';
 import type { PresenceMessage } from '../../subscription.js';
@@ -119,5 +119,10 @@ export class SseStream implements SessionSocket {
 
 /** The drain's and heartbeat's view of an SSE session. */
 export function sseConnection(stream: SseStream, goAway: () => void): Connection {
-  return { closed: stream.closed, heartbeat: () => stream.heartbeat(), goAway };
+  const connection: Connection = {
+    heartbeat: () => stream.heartbeat(),
+    goAway,
+    track: (registry: ConnectionRegistry) => void stream.closed.then(() => registry.closed(connection)),
+  };
+  return connection;
 }

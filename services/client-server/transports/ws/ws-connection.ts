@@ -7,7 +7,7 @@ import { RelayError } from '../../../protocol/errors.js';
 import type { Config } from '../../../runtime/config/schema.js';
 import type { Metrics } from '../../../runtime/metrics.js';
 import type { SubscriberClaims } from '../../auth/jwt.js';
-import type { Connection } from '../../connections.js';
+import type { Connection, ConnectionRegistry } from '../../connections.js';
 import { inboundTokenBucket } from '../../limits/inbound-limit.js';
 import type { TokenBucket } from '../../limits/token-bucket.js';
 import type { OutboundEvent } from '../../outbound-event.js';
@@ -57,8 +57,8 @@ function onSocketError(this: WebSocket, err: Error): void {
 /** One subscriber WebSocket: the socket under a Session and its messages (ws-messages.ts), plus ping/pong. */
 export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsReplies {
   readonly transport = 'ws' as const;
-  readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
+  /** Told when the socket has closed (Connections.add); null once told. */
+  private registry: ConnectionRegistry | null | undefined;
   private readonly session: Session;
   private readonly messages: WsMessages;
   /** Heartbeats sent since the last pong. */
@@ -77,7 +77,6 @@ export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsR
     /** The window our compressed frames may use (ws-deflate.ts); 0: the socket is uncompressed. */
     private readonly deflateBits = 0,
   ) {
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     // Shared listener functions find their connection through the socket, instead of four
     // closures per connection: an idle connection's memory is what 10,000 of them cost.
     (socket as OwnedSocket)[CONNECTION] = this;
@@ -132,6 +131,11 @@ export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsR
 
   // --- Connection: heartbeat and drain ----------------------------------------
 
+  track(registry: ConnectionRegistry): void {
+    if (this.registry === null) registry.closed(this);
+    else this.registry = registry;
+  }
+
   heartbeat(): void {
     if (!this.session.isOpen) return;
     if (this.missedPongs >= MISSED_PONGS_ALLOWED) {
@@ -157,7 +161,9 @@ export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsR
   onClose(): void {
     this.deps.writes.discard(this);
     this.session.closedByPeer();
-    this.resolveClosed();
+    const registry = this.registry;
+    this.registry = null;
+    registry?.closed(this);
   }
 
   /** @internal */
