@@ -207,6 +207,11 @@ describe('WS_COMPRESSION=on', () => {
     for (let i = 0; i < 20; i++) await server.publish('orders', { i, ...bigData });
     const events = await socket.waitForEvents('orders', 20);
     expect(events.map((m) => (m.data as { i: number }).i)).toEqual([...Array(20).keys()]);
+    // Every compressed client message is inflated, also after the server let go of the previous one's zlib stream.
+    for (let i = 0; i < 5; i++) {
+      socket.send({ type: 'subscribe', channel: `more-${i}`, padding: 'p'.repeat(200) });
+      expect((await socket.next((m) => m.type === 'subscribed' || m.type === 'error')).channel).toBe(`more-${i}`);
+    }
     socket.close();
   });
 });

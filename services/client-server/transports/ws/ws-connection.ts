@@ -13,7 +13,7 @@ import type { TokenBucket } from '../../limits/token-bucket.js';
 import type { OutboundEvent } from '../../outbound-event.js';
 import { Session, type SessionDeps, type SessionSocket } from '../../session.js';
 import type { PresenceMessage } from '../../subscription.js';
-import { deflatedFrameOf } from './ws-deflate.js';
+import { EXTENSION, deflatedFrameOf } from './ws-deflate.js';
 import { framePayload, rawSocketOf, wsFrameOf } from './ws-frame.js';
 import { WsMessages, type WsMessagesDeps, type WsReplies } from './ws-messages.js';
 import type { WriteBatcher, WriteOutlet } from './write-batcher.js';
@@ -186,6 +186,7 @@ export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsR
       return;
     }
     this.messages.handle(data.toString('utf8'));
+    if (this.deflateBits > 0) releaseInflater(this.socket);
   }
 
   /** WsReplies: a control reply to the client, after the events already given for it. */
@@ -197,6 +198,22 @@ export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsR
     this.deps.writes.flush(this);
     this.socket.send(text, TEXT);
   }
+}
+
+/**
+ * Closes the zlib stream ws made to inflate the client's message (it makes
+ * one again for the next): client messages are a few control frames, and a
+ * kept stream is ~20 KiB of zlib state and buffers per socket, as much as
+ * the rest of an idle connection several times over. Runs from the
+ * 'message' listener, when ws is done with that message's inflate (with
+ * client_no_context_takeover it keeps nothing in it for the next one).
+ */
+function releaseInflater(socket: WebSocket): void {
+  const extensions = (socket as unknown as { _extensions?: Record<string, { _inflate?: { close(): void } | null } | undefined> })._extensions;
+  const deflate = extensions?.[EXTENSION];
+  if (!deflate?._inflate || typeof deflate._inflate.close !== 'function') return;
+  deflate._inflate.close();
+  deflate._inflate = null;
 }
 
 /** Resolves once `raw` has written everything it holds, or closed. */
