@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { WriteBatcher, type WriteOutlet } from '../../services/client-server/transports/ws/write-batcher.js';
+import { TURN_FLUSH_SOCKETS, WriteBatcher, type WriteOutlet } from '../../services/client-server/transports/ws/write-batcher.js';
 
 /** A real stream that records each write it is given (one entry per write call). */
 function recordingSocket(): Writable & { writes: Buffer[] } {
@@ -20,7 +20,7 @@ function recordingSocket(): Writable & { writes: Buffer[] } {
 }
 
 function outletOf(socket: Writable): WriteOutlet {
-  return { held: null, heldBytes: 0, turn: 0, outletSocket: () => (socket.destroyed ? undefined : (socket as never)) };
+  return { held: null, heldBytes: 0, outletSocket: () => (socket.destroyed ? undefined : (socket as never)) };
 }
 
 const frame = (text: string) => Buffer.from(text);
@@ -32,22 +32,28 @@ afterEach(() => {
 });
 
 describe('WRITE_DELAY_MS=0', () => {
-  test("writes a socket's first frame of a turn at once and the rest of that turn in one write when the turn ends", async () => {
+  test("writes a socket's frames of one turn in one write when the turn ends, in order", async () => {
     const socket = recordingSocket();
     const outlet = outletOf(socket);
     const counts: number[] = [];
     const batcher = new WriteBatcher({ writeDelayMs: 0, writeMaxBytes: 65536 }, (n) => counts.push(n));
-    batcher.write(outlet, socket as never, frame('a'));
-    expect(socket.writes.map(String)).toEqual(['a']);
-    batcher.write(outlet, socket as never, frame('b'));
-    batcher.write(outlet, socket as never, frame('c'));
-    expect(socket.writes.map(String)).toEqual(['a']);
+    for (const text of ['a', 'b', 'c']) batcher.write(outlet, socket as never, frame(text));
+    expect(socket.writes).toEqual([]);
     await nextTurn();
-    expect(socket.writes.map(String)).toEqual(['a', 'bc']);
+    expect(socket.writes.map(String)).toEqual(['abc']);
     expect(counts).toEqual([3]);
-    // A new turn: the first frame leaves at once again.
     batcher.write(outlet, socket as never, frame('d'));
-    expect(socket.writes.map(String)).toEqual(['a', 'bc', 'd']);
+    await nextTurn();
+    expect(socket.writes.map(String)).toEqual(['abc', 'd']);
+  });
+
+  test('a broadcast does not keep its first receivers waiting for the whole loop: every TURN_FLUSH_SOCKETS sockets leave at once', () => {
+    const sockets = Array.from({ length: TURN_FLUSH_SOCKETS * 2 + 1 }, () => recordingSocket());
+    const outlets = sockets.map(outletOf);
+    const batcher = new WriteBatcher({ writeDelayMs: 0, writeMaxBytes: 65536 }, () => {});
+    sockets.forEach((socket, i) => batcher.write(outlets[i]!, socket as never, frame('e')));
+    expect(sockets.filter((s) => s.writes.length === 1).length).toBe(TURN_FLUSH_SOCKETS * 2);
+    expect(sockets.at(-1)!.writes).toEqual([]);
   });
 
   test('a flush (before a reply or a close frame) sends what is held first, in order', () => {

@@ -13,9 +13,16 @@ export interface WriteOutlet {
   held: Buffer[] | null;
   /** Their total length. */
   heldBytes: number;
-  /** The batcher's turn in which this socket last had a frame written at once (WRITE_DELAY_MS=0). */
-  turn: number;
 }
+
+/**
+ * With WRITE_DELAY_MS=0, a turn's held sockets are written once this many
+ * are waiting, without waiting for the turn's end: a broadcast to 19,000
+ * sockets then reaches its first receivers after a few hundred cheap holds
+ * instead of after the whole loop, while a socket given several events in
+ * one turn still gets them in one write (unless its batch left meanwhile).
+ */
+export const TURN_FLUSH_SOCKETS = 256;
 
 const monotonicNow = (): number => performance.now();
 
@@ -27,10 +34,10 @@ export type WriteBatcherConfig = Pick<Config, 'writeDelayMs' | 'writeMaxBytes'>;
  * in the order given, and before anything else that socket is sent (the
  * connection calls `flush` before its own replies and its close frame).
  *
- * - WRITE_DELAY_MS=0: the first frame a socket gets in an event-loop turn is
- *   written at once (a broadcast's first receivers do not wait for the loop
- *   over every other socket); the rest of that turn's frames are held and
- *   leave in one write when the turn ends (setImmediate).
+ * - WRITE_DELAY_MS=0: a socket's frames of one event-loop turn are held and
+ *   leave in one write when the turn ends (setImmediate), or earlier once
+ *   TURN_FLUSH_SOCKETS sockets are waiting (a broadcast's first receivers
+ *   do not wait for the loop over every other socket).
  * - WRITE_DELAY_MS>0: every frame is held; one timer flushes every held
  *   socket at most that long after the oldest held frame arrived, so no frame
  *   waits longer than the delay (a flush that is early only gathers less).
@@ -48,7 +55,6 @@ export class WriteBatcher {
   private readonly maxWriteBytes: number;
   /** Outlets that held frames when they were added (a flushed one may be listed more than once; flushing it again is a no-op). */
   private pending: WriteOutlet[] = [];
-  private turn = 1;
   private delivered = 0;
   private turnScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -69,12 +75,8 @@ export class WriteBatcher {
   write(outlet: WriteOutlet, raw: Duplex, frame: Buffer): void {
     this.count();
     if (this.delayMs === 0) {
-      if (outlet.held === null && outlet.turn !== this.turn) {
-        outlet.turn = this.turn;
-        raw.write(frame);
-        return;
-      }
       this.hold(outlet, raw, frame);
+      if (this.pending.length >= TURN_FLUSH_SOCKETS) this.flushAll();
       return;
     }
     // A timer held back by a busy loop must not hold frames past the delay: the late window closes here.
@@ -138,7 +140,6 @@ export class WriteBatcher {
 
   private readonly endTurn = (): void => {
     this.turnScheduled = false;
-    this.turn++;
     if (this.delayMs === 0) this.flushAll();
     const delivered = this.delivered;
     this.delivered = 0;

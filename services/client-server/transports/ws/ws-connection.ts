@@ -68,7 +68,6 @@ export class WsConnection implements Connection, SessionSocket, WriteOutlet, WsR
   // WriteOutlet: what the app's WriteBatcher holds for this socket.
   held: Buffer[] | null = null;
   heldBytes = 0;
-  turn = 0;
 
   constructor(
     private readonly socket: WebSocket,
