@@ -30,6 +30,14 @@ import { registerWs } from './transports/ws/ws-route.js';
  */
 export const CONNECTION_LIMIT_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * ws's permessage-deflate with WS_COMPRESSION=on: no context takeover either
+ * way, never compressing a send itself (threshold), and inflating client
+ * messages (small control frames) through a 1 KiB output chunk instead of
+ * zlib's 16 KiB default.
+ */
+const WS_DEFLATE_OPTIONS = { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: Infinity, zlibInflateOptions: { chunkSize: 1024 } };
+
 const SUBSCRIBER_ROUTES = new Set(['/v1/ws', '/v1/sse/:channel', '/v1/sse']);
 
 /** The configuration the client-server reads. */
@@ -47,6 +55,9 @@ export type ClientConfig = Pick<
   | 'maxConnectionsPerIp'
   | 'maxFrameBytes'
   | 'maxBufferedBytes'
+  | 'writeDelayMs'
+  | 'writeMaxBytes'
+  | 'wsCompression'
   | 'maxSubscriptionsPerConnection'
   | 'maxClientMessagesPerSecond'
   | 'clientMessagesBurst'
@@ -150,8 +161,10 @@ export async function buildClientApp(deps: ClientAppDeps): Promise<FastifyInstan
   await app.register(websocket, {
     options: {
       maxPayload: config.maxFrameBytes,
-      // Compression costs CPU and memory per connection on every send; events are small. Off, like ws's own default.
-      perMessageDeflate: false,
+      // Off by default, like ws's own default. WS_COMPRESSION=on: negotiated (ws-route.ts picks the
+      // offer), but ws never deflates a message of ours: events are compressed once for every socket
+      // (ws-deflate.ts) and replies go uncompressed; ws only inflates what clients compress.
+      perMessageDeflate: config.wsCompression === 'on' ? WS_DEFLATE_OPTIONS : false,
     },
     // Shutdown closes sockets itself, spread over the drain window (Connections.drain), not all at once.
     preClose: async () => {},

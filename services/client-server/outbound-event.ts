@@ -20,9 +20,10 @@ export class OutboundEvent {
   /**
    * Each transport's bytes for this event, built lazily (transports/ws,
    * transports/sse, pusher/pusher-frame.ts). The Pusher form is the whole WebSocket
-   * frame plus the socket it must skip (null: not for Pusher clients).
+   * frame plus the socket it must skip (null: not for Pusher clients);
+   * `deflated`: compressed WebSocket frames by window bits (ws-deflate.ts).
    */
-  readonly wire: { ws?: Buffer; sse?: Buffer; pusher?: PusherWire | null } = {};
+  readonly wire: { ws?: Buffer; sse?: Buffer; pusher?: PusherWire | null; deflated?: Record<number, Buffer> } = {};
 
   constructor(readonly event: BusEvent) {}
 

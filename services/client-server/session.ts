@@ -11,6 +11,14 @@ import type { OutboundEvent } from './outbound-event.js';
 import type { SessionsByUser } from './sessions-by-user.js';
 import type { PresenceMessage, Sink, Subscription } from './subscription.js';
 
+/**
+ * A history replay pauses once the connection holds this much unsent data
+ * and goes on when it has drained: a backlog larger than MAX_BUFFERED_BYTES
+ * is then sent at the client's pace instead of getting it cut as a slow
+ * consumer. A quarter of the limit leaves live events room meanwhile.
+ */
+const REPLAY_HIGH_WATER_BYTES = 256 * 1024;
+
 /** setTimeout's largest delay (about 24.8 days); a later `exp` is re-armed when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -21,6 +29,8 @@ export interface SessionSocket {
   bufferedBytes(): number;
   /** Writes one event in this transport's wire form. */
   writeEvent(event: OutboundEvent): void;
+  /** Resolves when everything written so far has left (or the connection closed). */
+  drained(): Promise<void>;
   /** Writes a presence join or leave in this transport's wire form. */
   writePresence(message: PresenceMessage): void;
   /** Ends the connection from our side: a WebSocket close frame, the end of an SSE stream. Called at most once. */
@@ -151,6 +161,17 @@ export class Session implements Sink {
     return true;
   }
 
+  /** Sink: a replay waits for this when the connection has much unsent (REPLAY_HIGH_WATER_BYTES). */
+  congested(): Promise<void> | undefined {
+    const highWater = Math.min(REPLAY_HIGH_WATER_BYTES, this.deps.config.maxBufferedBytes / 4);
+    return this.open && this.socket.bufferedBytes() > highWater ? this.socket.drained() : undefined;
+  }
+
+  /** Sink: live events piled up while a replay waited for the client; it is as slow as one cut by the guard. */
+  fallBehind(): void {
+    this.cutSlowConsumer();
+  }
+
   sendPresence(message: PresenceMessage): boolean {
     if (!this.writable()) return false;
     this.socket.writePresence(message);
@@ -188,11 +209,16 @@ export class Session implements Sink {
   private writable(): boolean {
     if (!this.open) return false;
     if (this.socket.bufferedBytes() > this.deps.config.maxBufferedBytes) {
-      this.deps.metrics.slowConsumerDisconnects.inc();
-      this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
+      this.cutSlowConsumer();
       return false;
     }
     return true;
+  }
+
+  private cutSlowConsumer(): void {
+    if (!this.open) return;
+    this.deps.metrics.slowConsumerDisconnects.inc();
+    this.close(CloseCode.slowConsumer, 'slow consumer; resume with since');
   }
 
   /**

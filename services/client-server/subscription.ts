@@ -23,7 +23,19 @@ export interface Sink {
   sendPresence(message: PresenceMessage): boolean;
   /** The bus could not prove continuity for this channel: the client must resume with since. */
   gap(channel: string): void;
+  /** While replaying: resolves when the connection has room for more; undefined when it has room now. */
+  congested?(): Promise<void> | undefined;
+  /** Live events piled up past MAX_REPLAY_QUEUED_EVENTS while a replay waited: cut the connection as a slow consumer. */
+  fallBehind?(): void;
 }
+
+/**
+ * Live events a subscription queues while its replay waits for the client
+ * to drain; more means the client reads slower than the channel publishes,
+ * and waiting longer only grows the queue. Pointers to shared events: 10,000
+ * are 80 KB per subscription at the most.
+ */
+export const MAX_REPLAY_QUEUED_EVENTS = 10_000;
 
 /** What a subscription gives back when it closes: its place in the hub. */
 export interface SubscriptionOwner {
@@ -42,7 +54,9 @@ export interface SubscriptionOwner {
 export class Subscription implements PresenceListener {
   private lastSent: unknown;
   private buffer: OutboundEvent[] | null = [];
-  private presenceBuffer: PresenceMessage[] = [];
+  private presenceBuffer: PresenceMessage[] | null = null;
+  /** Whether a replay is waiting for the connection to drain. */
+  private replaying = false;
   private closed = false;
 
   constructor(
@@ -65,6 +79,7 @@ export class Subscription implements PresenceListener {
     if (this.closed) return;
     if (this.buffer) {
       this.buffer.push(event);
+      if (this.buffer.length > MAX_REPLAY_QUEUED_EVENTS && this.replaying) this.sink.fallBehind?.();
       return;
     }
     this.forward(event);
@@ -73,32 +88,59 @@ export class Subscription implements PresenceListener {
   /** Called by the channel's presence room for every change it should hear of. */
   deliverPresence(message: PresenceMessage): void {
     if (this.closed) return;
-    if (this.buffer) this.presenceBuffer.push(message);
+    if (this.buffer) (this.presenceBuffer ??= []).push(message);
     else this.sink.sendPresence(message);
   }
 
   /**
    * Sends the history read after `since`, then what was buffered meanwhile,
    * skipping every id at or below the last one sent: the seam has no gap
-   * and no duplicate.
+   * and no duplicate. Paced by the connection: when it holds much unsent
+   * data the replay waits for it to drain (live events keep queueing
+   * meanwhile), so a backlog larger than MAX_BUFFERED_BYTES reaches a
+   * client that reads it instead of getting it cut.
    */
   goLive(since: string | undefined, backlog: readonly OutboundEvent[]): void {
     if (since !== undefined) this.lastSent = this.eventIds.parse(since);
-    const buffered = this.buffer ?? [];
-    this.buffer = null;
-    for (const event of backlog) if (!this.forward(event)) return;
-    for (const event of buffered) if (!this.forward(event)) return;
-    const presence = this.presenceBuffer;
-    this.presenceBuffer = [];
-    for (const message of presence) if (this.closed || !this.sink.sendPresence(message)) return;
+    this.replay(backlog, 0);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.buffer = null;
-    this.presenceBuffer = [];
+    this.presenceBuffer = null;
     this.owner.leave(this);
+  }
+
+  private replay(events: readonly OutboundEvent[], from: number): void {
+    this.replaying = false;
+    let batch = events;
+    for (let i = from; ; i++) {
+      if (this.closed) return;
+      if (i === batch.length) {
+        // What arrived live meanwhile, in a fresh queue so that more can arrive while it is sent.
+        const queued = this.buffer ?? [];
+        if (queued.length === 0) break;
+        this.buffer = [];
+        batch = queued;
+        i = -1;
+        continue;
+      }
+      if (!this.forward(batch[i]!)) return;
+      const wait = this.sink.congested?.();
+      if (wait) {
+        this.replaying = true;
+        const rest = batch;
+        const next = i + 1;
+        void wait.then(() => this.replay(rest, next));
+        return;
+      }
+    }
+    this.buffer = null;
+    const presence = this.presenceBuffer ?? [];
+    this.presenceBuffer = null;
+    for (const message of presence) if (this.closed || !this.sink.sendPresence(message)) return;
   }
 
   private forward(event: OutboundEvent): boolean {

@@ -1,4 +1,4 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 
 export type ServerMessage = Record<string, unknown> & { type: string };
 
@@ -29,9 +29,10 @@ export class TestSocket {
   }
 
   /** Opens a socket; rejects with the HTTP status when the upgrade is refused. */
-  static open(url: string, options: { token?: string; headers?: Record<string, string> } = {}): Promise<TestSocket> {
+  static open(url: string, options: { token?: string; headers?: Record<string, string>; perMessageDeflate?: ClientOptions['perMessageDeflate'] } = {}): Promise<TestSocket> {
     const target = options.token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(options.token)}` : url;
-    const ws = new WebSocket(target, { headers: options.headers });
+    // ws offers permessage-deflate unless told otherwise; WS_COMPRESSION tests say what to offer.
+    const ws = new WebSocket(target, options.perMessageDeflate === undefined ? { headers: options.headers } : { headers: options.headers, perMessageDeflate: options.perMessageDeflate });
     const socket = new TestSocket(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(socket));

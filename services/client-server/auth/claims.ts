@@ -49,15 +49,33 @@ export function claimsOf(payload: Record<string, unknown>): SubscriberClaims {
   return claims;
 }
 
+/**
+ * Compiled pattern lists by their JSON: thousands of connections usually
+ * share a few tokens (or a few claim shapes), and each compiled list holds a
+ * Set and RegExps. Bounded; cleared when full (recompiling is cheap).
+ */
+const compiledPatterns = new Map<string, ChannelPatterns>();
+const MAX_COMPILED_PATTERN_LISTS = 10_000;
+
+/** The `info` of every token without one: shared, so frozen. */
+const NO_INFO: Record<string, unknown> = Object.freeze({});
+
 function patternsClaim(payload: Record<string, unknown>, name: 'channels' | 'publish' | 'presence'): ChannelPatterns {
   const value = payload[name];
   if (value === undefined) return ChannelPatterns.NONE;
   if (!Array.isArray(value) || !value.every((c) => typeof c === 'string')) throw new ClaimError(`${name} claim must be a list of strings`);
-  return new ChannelPatterns(value as string[]);
+  const key = JSON.stringify(value);
+  let patterns = compiledPatterns.get(key);
+  if (!patterns) {
+    if (compiledPatterns.size >= MAX_COMPILED_PATTERN_LISTS) compiledPatterns.clear();
+    patterns = new ChannelPatterns(value as string[]);
+    compiledPatterns.set(key, patterns);
+  }
+  return patterns;
 }
 
 function infoClaim(value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_INFO;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ClaimError('info claim must be a JSON object');
   if (Buffer.byteLength(JSON.stringify(value)) > MAX_INFO_BYTES) throw new ClaimError(`info claim must be at most ${MAX_INFO_BYTES} bytes of JSON`);
   return value as Record<string, unknown>;
@@ -75,7 +93,7 @@ export function openAccessClaims(): SubscriberClaims {
     channels: ChannelPatterns.ALL,
     publish: ChannelPatterns.ALL,
     presence: ChannelPatterns.ALL,
-    info: {},
+    info: NO_INFO,
     sub: `anonymous-${randomBytes(6).toString('hex')}`,
   };
 }

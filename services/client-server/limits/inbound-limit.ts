@@ -10,11 +10,11 @@ export interface InboundLimitConfig {
 
 /**
  * The per-connection check on inbound WebSocket frames (subscribe floods):
- * returns a function answering whether one more message is allowed. Kept out
- * of ws-connection.ts so that the send path there stays untouched by it.
+ * a bucket whose `take()` answers whether one more message is allowed, or
+ * null when the limit is off. The connection makes it on its first message,
+ * so an idle connection holds none.
  */
-export function inboundMessageLimit(config: InboundLimitConfig, now?: () => number): () => boolean {
-  if (config.maxClientMessagesPerSecond <= 0) return () => true;
-  const bucket = new TokenBucket({ ratePerSecond: config.maxClientMessagesPerSecond, capacity: config.clientMessagesBurst, now });
-  return () => bucket.take();
+export function inboundTokenBucket(config: InboundLimitConfig, now?: () => number): TokenBucket | null {
+  if (config.maxClientMessagesPerSecond <= 0) return null;
+  return new TokenBucket({ ratePerSecond: config.maxClientMessagesPerSecond, capacity: config.clientMessagesBurst, now });
 }

@@ -1,13 +1,15 @@
 import { randomInt } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { PusherApp } from '../../runtime/config/pusher-apps.js';
 import { PusherCode } from '../../protocol/pusher/codes.js';
 import { PusherFrameError, parseClientFrame, type PusherClientMessage } from '../../protocol/pusher/client-frames.js';
 import { PONG, connectionEstablished, errorMessage, signinSuccess } from '../../protocol/pusher/messages.js';
-import type { Connection } from '../connections.js';
-import { inboundMessageLimit } from '../limits/inbound-limit.js';
+import type { Connection, ConnectionRegistry } from '../connections.js';
+import { inboundTokenBucket } from '../limits/inbound-limit.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import type { OutboundEvent } from '../outbound-event.js';
+import type { WriteOutlet } from '../transports/ws/write-batcher.js';
 import { framePayload, rawSocketOf } from '../transports/ws/ws-frame.js';
 import type { SignedInUser } from './channel-auth.js';
 import { checkClientEvent } from './client-events.js';
@@ -35,16 +37,20 @@ export function newSocketId(): string {
  * (protocol/pusher/codes.ts): every problem with one subscription or one
  * client event is a message and the socket stays.
  */
-export class PusherConnection implements Connection, SubscriptionsOwner {
+export class PusherConnection implements Connection, SubscriptionsOwner, WriteOutlet {
   readonly socketId = newSocketId();
-  readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
+  /** Whom to tell once the socket is gone and its channels are given back (null: already told nobody, it is closed). */
+  private registry: ConnectionRegistry | null | undefined;
+  /** WriteOutlet: frames the batcher holds for this socket (WRITE_DELAY_MS). */
+  held: Buffer[] | null = null;
+  heldBytes = 0;
   private open = true;
   private missedPongs = 0;
   private user: SignedInUser | undefined;
   private released: Promise<void> = Promise.resolve();
   private readonly channels: PusherSubscriptions;
-  private readonly admitMessage: () => boolean;
+  /** MAX_CLIENT_MESSAGES_PER_SECOND, made at the first message (null: off). */
+  private inbound: ReturnType<typeof inboundTokenBucket> | undefined;
   private readonly clientEvents: TokenBucket;
 
   constructor(
@@ -52,9 +58,7 @@ export class PusherConnection implements Connection, SubscriptionsOwner {
     readonly app: PusherApp,
     private readonly ctx: PusherContext,
   ) {
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.channels = new PusherSubscriptions(this, ctx);
-    this.admitMessage = inboundMessageLimit(ctx.config);
     const rate = app.limits.clientEventsPerSecond;
     // No burst above the rate: "no more than 10 messages per second" (pusher/docs).
     this.clientEvents = new TokenBucket({ ratePerSecond: rate, capacity: rate });
@@ -81,10 +85,11 @@ export class PusherConnection implements Connection, SubscriptionsOwner {
       this.close(PusherCode.overCapacity, 'Slow consumer: too far behind');
       return false;
     }
-    const raw = this.socket.readyState === OPEN ? rawSocketOf(this.socket) : undefined;
+    const raw = this.outletSocket();
     if (raw) {
-      // Whole frames beside ws's own: with perMessageDeflate off its Sender writes synchronously, in call order.
-      this.ctx.writes.write(raw, wire.frame);
+      // Whole frames beside ws's own: no extension is negotiated on this route, so its Sender writes
+      // synchronously and in call order, and every send of ours first flushes what is held.
+      this.ctx.writes.write(this, raw, wire.frame);
     } else {
       this.socket.send(framePayload(wire.frame), TEXT);
       this.ctx.writes.count();
@@ -96,10 +101,21 @@ export class PusherConnection implements Connection, SubscriptionsOwner {
   gap(): void {}
 
   sendText(text: string): void {
-    if (this.open && this.socket.readyState === OPEN) this.socket.send(text, TEXT);
+    if (!this.open || this.socket.readyState !== OPEN) return;
+    this.ctx.writes.flush(this);
+    this.socket.send(text, TEXT);
+  }
+
+  outletSocket(): Duplex | undefined {
+    return this.socket.readyState === OPEN ? rawSocketOf(this.socket) : undefined;
   }
 
   // --- Connection: heartbeat, drain, terminate -----------------------------------
+
+  track(registry: ConnectionRegistry): void {
+    if (this.registry === null) registry.closed(this);
+    else this.registry = registry;
+  }
 
   heartbeat(): void {
     if (!this.open) return;
@@ -123,7 +139,8 @@ export class PusherConnection implements Connection, SubscriptionsOwner {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (!this.open) return;
-    if (!this.admitMessage()) {
+    if (this.inbound === undefined) this.inbound = inboundTokenBucket(this.ctx.config);
+    if (this.inbound !== null && !this.inbound.take()) {
       this.ctx.metrics.errors.inc({ code: 'rate_limited' });
       this.sendText(errorMessage(PusherCode.clientEventRejected, 'Rate limit exceeded: message dropped'));
       return;
@@ -191,6 +208,7 @@ export class PusherConnection implements Connection, SubscriptionsOwner {
 
   private close(code: number, reason: string): void {
     if (!this.release()) return;
+    this.ctx.writes.flush(this);
     this.socket.close(code, reason);
     setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS).unref();
   }
@@ -205,9 +223,14 @@ export class PusherConnection implements Connection, SubscriptionsOwner {
     return true;
   }
 
-  /** The socket is gone: `closed` resolves once its channels are given back too (drain waits for it). */
+  /** The socket is gone: the registry is told once its channels are given back too (drain waits for it). */
   private onClose(): void {
+    this.ctx.writes.discard(this);
     this.release();
-    void this.released.then(() => this.resolveClosed());
+    void this.released.then(() => {
+      const registry = this.registry;
+      this.registry = null;
+      registry?.closed(this);
+    });
   }
 }

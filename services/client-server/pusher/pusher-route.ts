@@ -22,7 +22,7 @@ import { SignedInUsers } from './signed-in-users.js';
 import { listenForTerminations } from './terminations.js';
 
 export interface PusherEndpointDeps {
-  config: PusherContext['config'] & Pick<Config, 'pusherApps' | 'allowedOrigins'>;
+  config: PusherContext['config'] & Pick<Config, 'pusherApps' | 'allowedOrigins' | 'writeDelayMs' | 'writeMaxBytes'>;
   engine: Pick<Engine, 'bus' | 'presence' | 'control' | 'noteCacheMiss'>;
   hub: Hub;
   metrics: Metrics;
@@ -58,14 +58,19 @@ export function registerPusherEndpoint(app: FastifyInstance, deps: PusherEndpoin
     users,
     metrics,
     logger: logger.child({ component: 'pusher' }),
-    writes: new WriteBatcher((n) => delivered.inc(n)),
+    writes: new WriteBatcher(config, (n) => delivered.inc(n)),
     now: deps.now,
     cacheMiss: cacheMissReporter(engine, logger, deps.now),
   };
   const terminations = listenForTerminations(engine.control, users, ctx.logger);
   app.addHook('onClose', () => terminations.stop());
 
-  app.get('/app/:key', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
+  // No permessage-deflate here, whatever WS_COMPRESSION says: frames are written whole beside ws's own
+  // (the batcher), which is only in order while ws compresses nothing; pusher-js works either way.
+  const noExtensions = async (request: FastifyRequest) => {
+    delete request.raw.headers['sec-websocket-extensions'];
+  };
+  app.get('/app/:key', { websocket: true, onRequest: noExtensions }, (socket: WebSocket, request: FastifyRequest) => {
     releaseUpgradeRequest(socket);
     socket.on('error', (err: Error) => ctx.logger.debug({ err }, 'pusher websocket error before the handshake'));
     const pusherApp = byKey.get((request.params as { key: string }).key);

@@ -78,6 +78,14 @@ export const MIN_PUBLISHER_KEY_LENGTH = 16;
 /** HS256 needs a 256-bit secret (RFC 7518 §3.2); the CLI's `token` command checks the same bound. */
 export const MIN_JWT_SECRET_LENGTH = 32;
 
+/**
+ * What WRITE_DELAY_MS may gather per socket before writing: a few TCP
+ * segments' worth, far below MAX_BUFFERED_BYTES, so a flush never makes a
+ * healthy socket look slow.
+ */
+export const DEFAULT_WRITE_MAX_BYTES = 64 * 1024;
+export const WS_COMPRESSION_MODES = ['off', 'on'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -160,6 +168,18 @@ export const CONFIG_FIELDS = {
   maxBufferedBytes: int('MAX_BUFFERED_BYTES', {
     default: DEFAULT_MAX_BUFFERED_BYTES, min: 1024, max: 1024 * 1024 * 1024,
     doc: 'a subscriber with more unsent data is cut with 4008 (slow consumer)',
+  }),
+  writeDelayMs: int('WRITE_DELAY_MS', {
+    default: 0, min: 0, max: 1000,
+    doc: "how long a WebSocket's events may be gathered into one write (fewer system calls for busy sockets, that much more latency); `0`: one write per socket per event-loop turn",
+  }),
+  writeMaxBytes: int('WRITE_MAX_BYTES', {
+    default: DEFAULT_WRITE_MAX_BYTES, min: 1024, max: 16 * 1024 * 1024,
+    doc: 'most bytes gathered for one WebSocket write; reaching it writes at once',
+  }),
+  wsCompression: oneOf('WS_COMPRESSION', WS_COMPRESSION_MODES, {
+    default: 'off',
+    doc: '`on`: permessage-deflate (RFC 7692, no context takeover) for clients that offer it; each event is compressed once and the frame shared',
   }),
   heartbeatSeconds: number('HEARTBEAT_SECONDS', {
     default: DEFAULT_HEARTBEAT_SECONDS, min: 0.1, max: 3600,

@@ -24,6 +24,9 @@ export const AUTH_MESSAGES: Record<AuthFailure, string> = {
  */
 export const AUTH_DISABLED_SCOPE = 'pk:auth-disabled';
 
+/** As PublisherKeys' bound: a deployment has a handful of keys. */
+const MAX_REMEMBERED_SCOPES = 1024;
+
 /** Characters of base64url SHA-256 kept in a scope: 132 bits, collision-free among any set of configured keys. */
 const SCOPE_DIGEST_CHARS = 22;
 
@@ -35,6 +38,8 @@ const SCOPE_DIGEST_CHARS = 22;
  */
 export class PublisherAuth {
   private readonly keys: PublisherKeys | undefined;
+  /** Scopes of keys seen (only keys that passed `check` reach `idempotencyScope`): one SHA-256 per key, not per request. */
+  private readonly scopes = new Map<string, string>();
 
   constructor(config: Pick<Config, 'authDisabled' | 'publisherKeys'>) {
     this.keys = config.authDisabled ? undefined : new PublisherKeys(config.publisherKeys);
@@ -67,7 +72,13 @@ export class PublisherAuth {
    */
   idempotencyScope(request: FastifyRequest): string {
     if (!this.keys) return AUTH_DISABLED_SCOPE;
-    return publisherScope(bearerToken(request.headers.authorization) ?? '');
+    const key = bearerToken(request.headers.authorization) ?? '';
+    let scope = this.scopes.get(key);
+    if (scope === undefined) {
+      scope = publisherScope(key);
+      if (this.scopes.size < MAX_REMEMBERED_SCOPES) this.scopes.set(key, scope);
+    }
+    return scope;
   }
 }
 

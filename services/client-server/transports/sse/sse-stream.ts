@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../../../protocol/close-codes.js';
 import { disconnectedMessage } from '../../../protocol/client-messages.js';
-import type { Connection } from '../../connections.js';
+import type { Connection, ConnectionRegistry } from '../../connections.js';
 import type { OutboundEvent } from '../../outbound-event.js';
 import type { SessionSocket } from '../../session.js';
 import type { PresenceMessage } from '../../subscription.js';
@@ -57,6 +57,20 @@ export class SseStream implements SessionSocket {
 
   bufferedBytes(): number {
     return this.res.writableLength;
+  }
+
+  drained(): Promise<void> {
+    const { res } = this;
+    if (res.writableLength === 0 || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
   }
 
   writeEvent(event: OutboundEvent): void {
@@ -116,12 +130,13 @@ export class SseStream implements SessionSocket {
 
 /** The drain's and heartbeat's view of an SSE session; `close` ends it from our side. The drain first tells the browser when to come back (drain-retry.ts). */
 export function sseConnection(stream: SseStream, close: () => void): Connection {
-  return {
-    closed: stream.closed,
+  const connection: Connection = {
     heartbeat: () => stream.heartbeat(),
     goAway() {
       stream.hintRetry(drainRetryMs());
       close();
     },
+    track: (registry: ConnectionRegistry) => void stream.closed.then(() => registry.closed(connection)),
   };
+  return connection;
 }

@@ -24,7 +24,7 @@ function eventTextFrame(event: OutboundEvent): Buffer {
   const encoded = encodeEventMessage(event.event, 10);
   const length = encoded.length - 10;
   const start = 10 - headerLength(length);
-  writeHeader(encoded, start, length);
+  writeFrameHeader(encoded, start, length, false);
   return encoded.subarray(start);
 }
 
@@ -32,13 +32,14 @@ function eventTextFrame(event: OutboundEvent): Buffer {
 export function textFrame(payload: Buffer): Buffer {
   const header = headerLength(payload.length);
   const frame = Buffer.allocUnsafe(header + payload.length);
-  writeHeader(frame, 0, payload.length);
+  writeFrameHeader(frame, 0, payload.length, false);
   payload.copy(frame, header);
   return frame;
 }
 
-function writeHeader(frame: Buffer, at: number, length: number): void {
-  frame[at] = 0x81; // FIN + opcode 1 (text)
+/** FIN + opcode 1 (text); with RSV1 (0x40) when the payload is deflated (RFC 7692 §6). */
+export function writeFrameHeader(frame: Buffer, at: number, length: number, compressed: boolean): void {
+  frame[at] = compressed ? 0xc1 : 0x81;
   if (length < 126) frame[at + 1] = length;
   else if (length < 65536) {
     frame[at + 1] = 126;

@@ -20,6 +20,14 @@ export interface WsMessagesDeps extends ClientPublishDeps {
   metrics: ClientMetrics;
 }
 
+/** Where a connection's replies go (its WsConnection, which writes them after the events already given). */
+export interface WsReplies {
+  reply(text: string): void;
+}
+
+/** One settled promise for every connection's first publish to chain on. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * The client-to-server messages of one WebSocket (PROTOCOL.md, Client to
  * server, and v1.1 publish), over its Session; replies go out through
@@ -33,19 +41,23 @@ export class WsMessages {
    * order it sent them, and a subscribe is a duplicate when the channel will
    * be subscribed by then.
    */
-  private readonly pending = new Map<string, { done: Promise<void>; subscribed: boolean }>();
+  private pending: Map<string, { done: Promise<void>; subscribed: boolean }> | undefined;
   /**
    * The connection's publishes, one after the other: two publishes sent in
    * order are stored in that order (and answered in it), whatever the rate
    * limiter's or the store's round trips do.
    */
-  private publishing: Promise<void> = Promise.resolve();
+  private publishing: Promise<void> = SETTLED;
 
   constructor(
     private readonly session: Session,
-    private readonly reply: (text: string) => void,
+    private readonly replies: WsReplies,
     private readonly deps: WsMessagesDeps,
   ) {}
+
+  private reply(text: string): void {
+    this.replies.reply(text);
+  }
 
   /** One text frame from the client. */
   handle(text: string): void {
@@ -64,9 +76,9 @@ export class WsMessages {
   private subscribe(channel: string, since: string | undefined, presence: boolean): void {
     const { maxSubscriptionsPerConnection } = this.deps.config;
     this.session.authorize(channel, presence);
-    const pending = this.pending.get(channel);
+    const pending = this.pending?.get(channel);
     if (pending ? pending.subscribed : this.session.has(channel)) throw new RelayError('already_subscribed', undefined, { channel });
-    if (this.session.size + this.pending.size >= maxSubscriptionsPerConnection) {
+    if (this.session.size + (this.pending?.size ?? 0) >= maxSubscriptionsPerConnection) {
       throw new RelayError('invalid_request', `A connection may hold at most ${maxSubscriptionsPerConnection} subscriptions.`, { channel });
     }
     this.enqueue(channel, true, () => this.open(channel, since, presence));
@@ -93,11 +105,15 @@ export class WsMessages {
 
   /** Runs `work` after what is under way for `channel` (at once when nothing is); it never rejects. */
   private enqueue(channel: string, subscribed: boolean, work: () => Promise<void>): void {
-    const before = this.pending.get(channel)?.done;
+    // Made on the first subscribe and dropped once nothing is under way: an idle connection holds no map.
+    const pending = (this.pending ??= new Map());
+    const before = pending.get(channel)?.done;
     const done: Promise<void> = (before ? before.then(work) : work()).finally(() => {
-      if (this.pending.get(channel)?.done === done) this.pending.delete(channel);
+      if (this.pending?.get(channel)?.done !== done) return;
+      this.pending.delete(channel);
+      if (this.pending.size === 0) this.pending = undefined;
     });
-    this.pending.set(channel, { done, subscribed });
+    pending.set(channel, { done, subscribed });
   }
 
   private publish(message: PublishMessage): void {

@@ -11,11 +11,12 @@ import { authenticateSubscriber, originAllowed, type SubscriberAuthConfig } from
 import type { Connections } from '../../connections.js';
 import type { SessionDeps } from '../../session.js';
 import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
+import { EXTENSION, negotiateDeflate } from './ws-deflate.js';
 import { releaseUpgradeRequest } from './ws-upgrade.js';
-import { WriteBatcher } from './write-batcher.js';
+import { WriteBatcher, type WriteBatcherConfig } from './write-batcher.js';
 
 export interface WsRouteDeps extends SessionDeps, Omit<WsConnectionDeps, 'writes'> {
-  config: WsConnectionDeps['config'] & SubscriberAuthConfig & Pick<Config, 'allowedOrigins'>;
+  config: WsConnectionDeps['config'] & SubscriberAuthConfig & WriteBatcherConfig & Pick<Config, 'allowedOrigins' | 'wsCompression'>;
   bus: WsConnectionDeps['bus'];
   logger: Logger;
   metrics: ClientMetrics;
@@ -31,6 +32,8 @@ declare module 'fastify' {
     subscriberClaims?: SubscriberClaims;
     /** Why a browser's credentials were refused: the upgrade is accepted and closed with 4001 and this reason. */
     subscriberRefusal?: string;
+    /** The window our compressed frames may use, when this upgrade agreed to permessage-deflate (ws-deflate.ts). */
+    deflateBits?: number;
   }
 }
 
@@ -42,11 +45,24 @@ const REFUSAL_CLOSE_TIMEOUT_MS = 5000;
 export function registerWs(app: FastifyInstance, deps: WsRouteDeps): void {
   const { config, lifecycle, connections, now } = deps;
   const delivered = deps.metrics.eventsDelivered.labels({ transport: 'ws' });
-  const connectionDeps: WsConnectionDeps = { ...deps, writes: new WriteBatcher((n) => delivered.inc(n)) };
+  const connectionDeps: WsConnectionDeps = { ...deps, writes: new WriteBatcher(config, (n) => delivered.inc(n)) };
   app.get(
     '/v1/ws',
     {
       websocket: true,
+      // WS_COMPRESSION=on: we pick the offer (ws would answer one it cannot take with 400, not decline it)
+      // and hand ws only that one, which it then answers with exactly our parameters.
+      onRequest: async (request) => {
+        if (config.wsCompression !== 'on') return;
+        const headers = request.raw.headers;
+        const agreement = negotiateDeflate(headers['sec-websocket-extensions']);
+        if (agreement) {
+          headers['sec-websocket-extensions'] = agreement.offer;
+          request.deflateBits = agreement.windowBits;
+        } else {
+          delete headers['sec-websocket-extensions'];
+        }
+      },
       // Runs before the upgrade, so refusals are plain HTTP answers with coded bodies.
       preValidation: async (request) => {
         if (lifecycle.isDraining) throw drainingError();
@@ -70,7 +86,8 @@ export function registerWs(app: FastifyInstance, deps: WsRouteDeps): void {
     (socket, request) => {
       releaseUpgradeRequest(socket);
       if (request.subscriberRefusal !== undefined) return refuse(socket, request.subscriberRefusal);
-      connections.add(new WsConnection(socket, request.subscriberClaims!, connectionDeps));
+      const deflateBits = request.deflateBits !== undefined && socket.extensions.includes(EXTENSION) ? request.deflateBits : 0;
+      connections.add(new WsConnection(socket, request.subscriberClaims!, connectionDeps, deflateBits));
     },
   );
 }
