@@ -120,7 +120,9 @@ export class RedisCanary {
         // Unconfirmed: its absence on the subscriber side proves nothing.
         this.received = this.confirmed = this.sent;
         this.commandProblem = err instanceof Error ? err.message : String(err);
-        this.logger.warn({ err }, 'the canary PUBLISH failed');
+        // A connection that is down has said so once already (connection-state.ts).
+        if (this.deps.redis.status === 'ready') this.logger.warn({ err }, 'the canary PUBLISH failed');
+        else this.logger.debug({ err }, 'the canary PUBLISH failed: Redis is not ready');
       },
     );
   }

@@ -86,9 +86,12 @@ export class RedisChannels implements Channels {
     try {
       for (;;) {
         const names = await this.deps.redis.zrangebylex(CHANNEL_INDEX_KEY, from, to, 'LIMIT', 0, limit + 1);
-        for (const channel of names) {
+        // All of a page's counts at once: sent back to back (one round trip, not one per name). Not a
+        // MULTI or pipeline object, which a Cluster refuses across slots; these go to each key's node.
+        const pageCounts = await Promise.all(names.map((channel) => (channel.startsWith(prefix) ? this.deps.redis.hvals(occupancyKey(channel)) : [])));
+        for (const [i, channel] of names.entries()) {
           if (!channel.startsWith(prefix)) continue;
-          const counts = await this.deps.redis.hvals(occupancyKey(channel));
+          const counts = pageCounts[i]!;
           if (counts.length === 0) {
             await this.deps.redis.zrem(CHANNEL_INDEX_KEY, channel);
             continue;

@@ -112,7 +112,9 @@ export class RedisBus implements Bus {
     }
     if (outcomes.every((o) => o.status === 'rejected')) {
       if (isRelayError(failure)) throw failure;
-      this.logger.warn({ err: failure, events: events.length }, 'publish failed');
+      // While the connection is down its cause is logged once (connection-state.ts), not per request.
+      if (this.deps.redis.status === 'ready') this.logger.warn({ err: failure, events: events.length }, 'publish failed');
+      else this.logger.debug({ err: failure, events: events.length }, 'publish failed: Redis is not ready');
       throw new RelayError('unavailable', 'The event store (Redis) did not confirm the events; retry shortly.', { cause: failure });
     }
     throw this.partial(events, groups, outcomes, failure);
@@ -211,7 +213,8 @@ export class RedisBus implements Bus {
   }
 
   private unreadable(err: unknown, channel: string): RelayError {
-    this.logger.warn({ err, channel }, 'history read failed');
+    if (this.deps.redis.status === 'ready') this.logger.warn({ err, channel }, 'history read failed');
+    else this.logger.debug({ err, channel }, 'history read failed: Redis is not ready');
     return new RelayError('unavailable', 'The event history (Redis) cannot be read right now; retry shortly.', { cause: err });
   }
 

@@ -9,6 +9,7 @@ import { RedisChannels } from './channels.js';
 import { startWebhooks } from '../webhooks/dispatcher.js';
 import { webhookChannels } from '../webhooks/routes.js';
 import { RedisConnectionCounter } from './connection-counter.js';
+import { ConnectionState, withCause } from './connection-state.js';
 import { openConnections } from './connections.js';
 import { outboxKey } from './keys.js';
 import { RedisLiveness } from './liveness.js';
@@ -42,12 +43,10 @@ export function createRedisEngine(deps: EngineDeps, options: EngineOptions): Red
   const connections = openConnections(config, options);
   const { commands: redis, subscriber, deployment } = connections;
   const sharded = deployment === 'cluster';
+  const state = new ConnectionState(log);
   for (const [role, client] of [['commands', redis], ['pubsub', subscriber]] as const) {
-    if (!client) continue;
     // Redis and Cluster both are emitters; their overloads do not unite.
-    const connection = client as EventEmitter;
-    connection.on('error', (err: Error) => log.warn({ role, err: err.message }, 'redis connection error'));
-    connection.on('ready', () => log.info({ role, deployment, where: connections.where }, 'redis connection ready'));
+    if (client) state.watch(role, client as EventEmitter, { deployment, where: connections.where });
   }
   if (sharded) (redis as Cluster).on('node error', (err: Error, node: string) => log.debug({ node, err: err.message }, 'redis cluster node error'));
   const check = new TopologyCheck({ redis, deployment, config, logger: log });
@@ -122,7 +121,8 @@ export function createRedisEngine(deps: EngineDeps, options: EngineOptions): Red
     connectionCounter,
     health: () => {
       const problem = check.problem();
-      return problem === undefined ? bus.health() : { ok: false, reason: problem };
+      const health = problem === undefined ? bus.health() : { ok: false, reason: problem };
+      return health.ok ? health : { ok: false, reason: withCause(health.reason ?? 'Redis is not ready', state.cause()) };
     },
     verify: () => check.verified(),
     async close() {
