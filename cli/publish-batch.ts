@@ -23,13 +23,15 @@ interface BatchResult {
  */
 export async function publishBatchCommand(input: string, options: PublishBatchOptions, deps: CliDeps): Promise<void> {
   const base = sourceUrl(options.sourceUrl, deps);
-  const parsed = JSON.parse(await readJson(input, deps)) as unknown;
+  const raw = await readJson(input, deps);
+  const parsed = JSON.parse(raw) as unknown;
   const body = Array.isArray(parsed) ? { events: parsed } : parsed;
   if (body === null || typeof body !== 'object' || !Array.isArray((body as { events?: unknown }).events)) {
     throw new CliError('the batch must be {"events":[{"channel","data"[,"idempotencyKey"]}, ...]} or a JSON array of such events', ExitCode.usage);
   }
   const url = endpoint(base, '/v1/events');
-  const response = await post(url, { 'content-type': 'application/json' }, JSON.stringify(body), deps);
+  // The text as given, not JSON.stringify(parsed): that would round numbers past 2^53 in the events' data.
+  const response = await post(url, { 'content-type': 'application/json' }, Array.isArray(parsed) ? `{"events":${raw}}` : raw, deps);
   const text = await response.text();
   if (!response.ok) throw httpError('publish-batch', response.status, text, keyHint(response.status, deps));
   const { results } = JSON.parse(text) as { results: BatchResult[] };

@@ -60,6 +60,15 @@ async function until<T>(attempt: () => Promise<T>, done: (value: T) => boolean, 
   }
 }
 
+test('publish-batch sends the events as written: a number past 2^53 in data is stored digit for digit', async () => {
+  const channel = unique('big');
+  const input = `[{"channel":"${channel}","data":{"n":12345678901234567890,"f":0.10000000000000000555}}]`;
+  const run = await runCli(['publish-batch', '-'], { env, input });
+  expect(run.code, run.stderr).toBe(0);
+  const response = await fetch(`${stack.sourceUrl}/v1/channels/${channel}/events?limit=1`, { headers: { authorization: `Bearer ${stack.publisherKey}` } });
+  expect(await response.text()).toContain('"data":{"n":12345678901234567890,"f":0.10000000000000000555}');
+});
+
 describe('eventrelay history', () => {
   test('without --since prints the latest events in id order; --limit takes fewer', async () => {
     const channel = unique('cli-hist');
