@@ -16,7 +16,7 @@ import { coalescingSection } from './sections/coalescing.js';
 import { connectionsSection } from './sections/connections.js';
 import { createContext, type BenchContext, type SectionOutput } from './sections/context.js';
 import { publishSection } from './sections/publish.js';
-import { extractSoakBlock } from './soak/markdown.js';
+import { extractOwnedBlocks } from './soak/markdown.js';
 
 const SECTION_RUNNERS: Record<SectionName, (ctx: BenchContext) => Promise<SectionOutput>> = {
   broadcast: broadcastSection,
@@ -47,12 +47,12 @@ async function main(): Promise<void> {
     }
     ctx.log(`— section ${name} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  // `npm run soak` owns its block; a bench run keeps it.
-  const soak = existsSync(outFile) ? extractSoakBlock(readFileSync(outFile, 'utf8')) : undefined;
+  // `npm run soak` and `npm run bench:shards` own their blocks; a bench run keeps them.
+  const owned = existsSync(outFile) ? extractOwnedBlocks(readFileSync(outFile, 'utf8')) : [];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const header = renderHeader({ command, date: new Date().toISOString(), machine, conditions });
   header.push(`- Sections: ${o.only.join(', ')}; Redis: ${o.redis}; took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
-  writeFileSync(outFile, [...header, ...body, ...(soak ? ['', soak] : [])].join('\n') + '\n');
+  writeFileSync(outFile, [...header, ...body, ...owned.flatMap((block) => ['', block])].join('\n') + '\n');
   ctx.log(`wrote ${o.out}`);
 }
 

@@ -1,12 +1,11 @@
-// `node --import tsx bench/shards.ts` (after `npm run build`): the shard-scaling row.
+// `npm run bench:shards`: the shard-scaling row of BENCHMARKS.md (its own block, which `npm run bench` keeps).
 // The same load on one Redis (1 shard) and on a 3-master Redis Cluster (3 shards,
 // no replicas): one source-server, one client-server, WebSocket subscribers spread
 // over channels that hash onto every master, and a closed-loop publisher of
 // single-event POSTs over those channels. Prints publish capacity, deliveries/s
-// and CPU per delivery for each. Standalone on purpose (bench/run.ts is being
-// reworked); what run.ts needs to do the same: start a target with
-// REDIS_CLUSTER_NODES instead of REDIS_URL (tools/redis-cluster.ts starts one).
+// and CPU per delivery for each, and writes them as the shards block of BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { WebSocket } from 'ws';
@@ -15,12 +14,15 @@ import { freePort } from '../tools/ports.js';
 import { startRedisCluster } from '../tools/redis-cluster.js';
 import { startRedisServer } from '../tools/redis-server.js';
 import { cpuMicros, loadAverage, machineDescription } from './lib/proc.js';
+import { SHARDS_END, SHARDS_START, replaceBlock } from './soak/markdown.js';
 
 const opts = new Command()
   .option('--seconds <n>', 'measured seconds per deployment', '10')
   .option('--subscribers <n>', 'WebSocket subscribers', '200')
   .option('--channels <n>', 'channels (spread over every shard)', '30')
   .option('--concurrency <n>', 'publish requests in flight', '32')
+  .option('--rounds <n>', 'alternating rounds of both deployments', '2')
+  .option('--out <file>', 'report whose shards block is rewritten', 'BENCHMARKS.md')
   .parse()
   .opts<Record<string, string>>();
 const ROOT = join(import.meta.dirname, '..');
@@ -106,19 +108,23 @@ async function measure(deployment: string, redisEnv: Record<string, string>, red
 }
 
 const rows: Row[] = [];
-const standalone = await startRedisServer();
-try {
-  const pid = Number((/^process_id:(\d+)/m.exec(await infoOf(standalone.port)) ?? [])[1]);
-  rows.push(await measure('1 shard (one Redis)', { REDIS_URL: standalone.url }, [pid]));
-} finally {
-  await standalone.stop();
-}
-const cluster = await startRedisCluster({ replicasPerMaster: 0 });
-try {
-  const pids = (await cluster.nodes()).map((n) => n.pid!).filter(Boolean);
-  rows.push(await measure('3 shards (Redis Cluster)', { REDIS_CLUSTER_NODES: cluster.seeds.map((s) => `${s.host}:${s.port}`).join(',') }, pids));
-} finally {
-  await cluster.stop();
+const startLoad = loadAverage();
+// Rounds alternate the deployments (1, 3, 1, 3, ...), each on a fresh Redis and fresh processes.
+for (let round = 1; round <= Number(opts.rounds); round++) {
+  const standalone = await startRedisServer();
+  try {
+    const pid = Number((/^process_id:(\d+)/m.exec(await infoOf(standalone.port)) ?? [])[1]);
+    rows.push(await measure('1 shard (one Redis)', { REDIS_URL: standalone.url }, [pid]));
+  } finally {
+    await standalone.stop();
+  }
+  const cluster = await startRedisCluster({ replicasPerMaster: 0 });
+  try {
+    const pids = (await cluster.nodes()).map((n) => n.pid!).filter(Boolean);
+    rows.push(await measure('3 shards (Redis Cluster)', { REDIS_CLUSTER_NODES: cluster.seeds.map((s) => `${s.host}:${s.port}`).join(',') }, pids));
+  } finally {
+    await cluster.stop();
+  }
 }
 
 async function infoOf(port: number): Promise<string> {
@@ -127,10 +133,23 @@ async function infoOf(port: number): Promise<string> {
 }
 
 const seconds = Number(opts.seconds);
-console.log(`machine: ${machineDescription()}; load ${loadAverage()}; ${opts.subscribers} subscribers on ${opts.channels} channels, ${opts.concurrency} publishes in flight, ${seconds} s each`);
-console.log('| deployment | publishes/s (200) | deliveries/s | CPU µs/delivery: client-server | source-server µs/publish | Redis µs/publish | total CPU (of 200%) |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  const total = (r.cpuUs['client-server']! + r.cpuUs['source-server']! + r.cpuUs.redis!) / (seconds * 1e6) * 100;
-  console.log(`| ${r.deployment} | ${Math.round(r.published)} | ${Math.round(r.delivered)} | ${(r.cpuUs['client-server']! / (r.delivered * seconds)).toFixed(2)} | ${(r.cpuUs['source-server']! / (r.published * seconds)).toFixed(1)} | ${(r.cpuUs.redis! / (r.published * seconds)).toFixed(1)} | ${total.toFixed(0)}% |`);
-}
+const lines = [
+  SHARDS_START,
+  '## Shard scaling: one Redis against a 3-master Redis Cluster',
+  '',
+  `Written by \`npm run bench:shards\` (bench/shards.ts) on ${new Date().toISOString()}. Machine: ${machineDescription()}; load average ${startLoad} when it started; the load generator (this process) shares the cores.`,
+  `${opts.subscribers} WebSocket subscribers on one client-server over ${opts.channels} channels (spread over every slot), one source-server, ${opts.concurrency} single-event publishes in flight (closed loop), ${seconds} s per run, ${opts.rounds} alternating rounds; the cluster has no replicas.`,
+  '',
+  '| deployment | publishes/s (200) | deliveries/s | client-server CPU µs/delivery | source-server CPU µs/publish | Redis CPU µs/publish | total CPU (of 200 %) |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => {
+    const total = ((r.cpuUs['client-server']! + r.cpuUs['source-server']! + r.cpuUs.redis!) / (seconds * 1e6)) * 100;
+    return `| ${r.deployment} | ${Math.round(r.published)} | ${Math.round(r.delivered)} | ${(r.cpuUs['client-server']! / (r.delivered * seconds)).toFixed(2)} | ${(r.cpuUs['source-server']! / (r.published * seconds)).toFixed(1)} | ${(r.cpuUs.redis! / (r.published * seconds)).toFixed(1)} | ${total.toFixed(0)}% |`;
+  }),
+  '',
+  'On 2 cores the Node processes, not Redis, set the ceiling: the source-server and the client-server each want most of a core at saturation, so three shards add Redis capacity that this machine cannot use. The cluster rows show what sharding costs per event (CPU per delivery and per publish should stay flat); the capacity gain needs more cores per replica or more replicas.',
+  SHARDS_END,
+];
+console.log(lines.join('\n'));
+const outFile = join(ROOT, opts.out ?? 'BENCHMARKS.md');
+writeFileSync(outFile, replaceBlock(existsSync(outFile) ? readFileSync(outFile, 'utf8') : '# Benchmarks\n', lines.join('\n')));

@@ -1,16 +1,40 @@
-// The soak's block of BENCHMARKS.md, between two markers, so that
-// `npm run bench` and `npm run soak` can each rewrite their part.
+// Blocks of BENCHMARKS.md that other commands own, between two markers, so
+// that `npm run bench`, `npm run soak` and `npm run bench:shards` can each
+// rewrite their part and keep the others'.
 export const SOAK_START = '<!-- soak:start (written by npm run soak) -->';
 export const SOAK_END = '<!-- soak:end -->';
+export const SHARDS_START = '<!-- shards:start (written by npm run bench:shards) -->';
+export const SHARDS_END = '<!-- shards:end -->';
+
+const BLOCKS = [
+  [SOAK_START, SOAK_END],
+  [SHARDS_START, SHARDS_END],
+] as const;
+
+function extractBlock(markdown: string, startMarker: string, endMarker: string): string | undefined {
+  const start = markdown.indexOf(startMarker);
+  const end = markdown.indexOf(endMarker);
+  return start >= 0 && end > start ? markdown.slice(start, end + endMarker.length) : undefined;
+}
 
 export function extractSoakBlock(markdown: string): string | undefined {
-  const start = markdown.indexOf(SOAK_START);
-  const end = markdown.indexOf(SOAK_END);
-  return start >= 0 && end > start ? markdown.slice(start, end + SOAK_END.length) : undefined;
+  return extractBlock(markdown, SOAK_START, SOAK_END);
+}
+
+/** Every block a bench run must keep (soak, shards), in file order. */
+export function extractOwnedBlocks(markdown: string): string[] {
+  return BLOCKS.map(([start, end]) => extractBlock(markdown, start, end)).filter((b): b is string => b !== undefined);
+}
+
+/** `markdown` with the block that `block` starts with replaced by it (or `block` appended). */
+export function replaceBlock(markdown: string, block: string): string {
+  const markers = BLOCKS.find(([start]) => block.startsWith(start));
+  if (!markers) throw new Error('replaceBlock: the block does not start with a known marker');
+  const old = extractBlock(markdown, markers[0], markers[1]);
+  return old ? markdown.replace(old, () => block) : `${markdown.trimEnd()}\n\n${block}\n`;
 }
 
 /** `markdown` with its soak block replaced by `block` (or `block` appended). */
 export function replaceSoakBlock(markdown: string, block: string): string {
-  const old = extractSoakBlock(markdown);
-  return old ? markdown.replace(old, () => block) : `${markdown.trimEnd()}\n\n${block}\n`;
+  return replaceBlock(markdown, block);
 }
