@@ -12,6 +12,8 @@ import type { BenchContext, SectionOutput } from './context.js';
 /** Issue #14: eventrelay's idle RSS per connection ÷ the floor's at the same count. */
 const MAX_RSS_RATIO = 0.8;
 const WIDE_TARGETS: readonly Target[] = ['eventrelay', 'floor'];
+/** The one-process run: every target that connects plain subscribers (the Pusher endpoint is measured in the broadcast section). */
+const ONE_PROCESS_TARGETS: readonly Target[] = ['eventrelay', 'floor', 'socketio'];
 /** Open files one process may have here (and cannot raise): what caps one client-server. */
 const OPEN_FILES_LIMIT = 20_000;
 const MILLION = 1_000_000;
@@ -20,7 +22,7 @@ export async function connectionsSection(ctx: BenchContext): Promise<SectionOutp
   const { o, log } = ctx;
   const runs: { conditions: TableConditions; rows: ConnectionsResult[] }[] = [];
   const plans: { count: number; servers: number; targets: readonly Target[] }[] = [];
-  if (o.connections > 0) plans.push({ count: o.connections, servers: 1, targets: o.targets });
+  if (o.connections > 0) plans.push({ count: o.connections, servers: 1, targets: ONE_PROCESS_TARGETS.filter((t) => o.targets.includes(t)) });
   if (o.connectionsWide > 0) plans.push({ count: o.connectionsWide, servers: o.wideServers, targets: WIDE_TARGETS.filter((t) => o.targets.includes(t)) });
   for (const plan of plans) {
     const conditions = conditionsNow(ctx.machine);
