@@ -147,7 +147,7 @@ const lines = [
     return `| ${r.deployment} | ${Math.round(r.published)} | ${Math.round(r.delivered)} | ${(r.cpuUs['client-server']! / (r.delivered * seconds)).toFixed(2)} | ${(r.cpuUs['source-server']! / (r.published * seconds)).toFixed(1)} | ${(r.cpuUs.redis! / (r.published * seconds)).toFixed(1)} | ${total.toFixed(0)}% |`;
   }),
   '',
-  'On 2 cores the Node processes, not Redis, set the ceiling: the source-server and the client-server each want most of a core at saturation, so three shards add Redis capacity that this machine cannot use. The cluster rows show what sharding costs per event (CPU per delivery and per publish should stay flat); the capacity gain needs more cores per replica or more replicas.',
+  'Read the total-CPU column first: below 200 % the two cores were not the limit, and the closed-loop publisher (this process, which also holds every subscriber) set the pace, so publishes/s is a floor of what each deployment takes. On 2 cores three shards cannot add capacity in any case: one source-server and one client-server process need most of a core each before Redis does. What the rows do show is what sharding costs per event: client-server CPU per delivery and source-server CPU per publish should stay flat between 1 and 3 shards; Redis CPU per publish includes the cluster bus.',
   SHARDS_END,
 ];
 console.log(lines.join('\n'));
