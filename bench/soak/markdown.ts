@@ -5,8 +5,12 @@ export const SOAK_START = '<!-- soak:start (written by npm run soak) -->';
 export const SOAK_END = '<!-- soak:end -->';
 export const SHARDS_START = '<!-- shards:start (written by npm run bench:shards) -->';
 export const SHARDS_END = '<!-- shards:end -->';
+/** Hand-written: what the figures mean, what was tried and did not help. Edited in BENCHMARKS.md itself. */
+export const FINDINGS_START = '<!-- findings:start (hand-written; npm run bench keeps it) -->';
+export const FINDINGS_END = '<!-- findings:end -->';
 
 const BLOCKS = [
+  [FINDINGS_START, FINDINGS_END],
   [SOAK_START, SOAK_END],
   [SHARDS_START, SHARDS_END],
 ] as const;
@@ -21,7 +25,7 @@ export function extractSoakBlock(markdown: string): string | undefined {
   return extractBlock(markdown, SOAK_START, SOAK_END);
 }
 
-/** Every block a bench run must keep (soak, shards), in file order. */
+/** Every block a bench run must keep (findings, soak, shards). */
 export function extractOwnedBlocks(markdown: string): string[] {
   return BLOCKS.map(([start, end]) => extractBlock(markdown, start, end)).filter((b): b is string => b !== undefined);
 }
