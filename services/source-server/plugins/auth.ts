@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import { bearerToken } from '../../protocol/bearer.js';
 import { RelayError } from '../../protocol/errors.js';
 import type { Config } from '../../runtime/config/schema.js';
 import { setLogSubject } from '../../runtime/http/request-log.js';
-import { PublisherKeys } from './publisher-keys.js';
+import { PublisherKeys, publisherScope } from './publisher-keys.js';
+
+export { publisherScope };
 
 /** Why a request's credentials were refused, as logged (never the key itself). */
 export type AuthFailure = 'missing' | 'not-bearer' | 'unknown-key';
@@ -24,12 +25,6 @@ export const AUTH_MESSAGES: Record<AuthFailure, string> = {
  */
 export const AUTH_DISABLED_SCOPE = 'pk:auth-disabled';
 
-/** As PublisherKeys' bound: a deployment has a handful of keys. */
-const MAX_REMEMBERED_SCOPES = 1024;
-
-/** Characters of base64url SHA-256 kept in a scope: 132 bits, collision-free among any set of configured keys. */
-const SCOPE_DIGEST_CHARS = 22;
-
 /**
  * Publisher authentication (PROTOCOL.md, Auth), run as an `onRequest` hook
  * so that a request without a valid key is answered 401 before its body is
@@ -38,8 +33,6 @@ const SCOPE_DIGEST_CHARS = 22;
  */
 export class PublisherAuth {
   private readonly keys: PublisherKeys | undefined;
-  /** Scopes of keys seen (only keys that passed `check` reach `idempotencyScope`): one SHA-256 per key, not per request. */
-  private readonly scopes = new Map<string, string>();
 
   constructor(config: Pick<Config, 'authDisabled' | 'publisherKeys'>) {
     this.keys = config.authDisabled ? undefined : new PublisherKeys(config.publisherKeys);
@@ -54,12 +47,12 @@ export class PublisherAuth {
     if (!this.keys) return;
     const header = request.headers.authorization;
     const key = bearerToken(header);
-    const failure: AuthFailure | undefined =
-      key === undefined ? (header === undefined ? 'missing' : 'not-bearer') : this.keys.verify(key) ? undefined : 'unknown-key';
-    if (failure === undefined) {
-      setLogSubject(request, publisherScope(key!));
+    const scope = key === undefined ? undefined : this.keys.scopeOf(key);
+    if (scope !== undefined) {
+      setLogSubject(request, scope);
       return;
     }
+    const failure: AuthFailure = key === undefined ? (header === undefined ? 'missing' : 'not-bearer') : 'unknown-key';
     request.log.info({ reason: failure }, 'publisher credentials refused');
     reply.header('www-authenticate', 'Bearer');
     throw new RelayError('unauthorized', AUTH_MESSAGES[failure]);
@@ -73,16 +66,7 @@ export class PublisherAuth {
   idempotencyScope(request: FastifyRequest): string {
     if (!this.keys) return AUTH_DISABLED_SCOPE;
     const key = bearerToken(request.headers.authorization) ?? '';
-    let scope = this.scopes.get(key);
-    if (scope === undefined) {
-      scope = publisherScope(key);
-      if (this.scopes.size < MAX_REMEMBERED_SCOPES) this.scopes.set(key, scope);
-    }
-    return scope;
+    // After `check` a remembered lookup: it accepted this key on this request.
+    return this.keys.scopeOf(key) ?? publisherScope(key);
   }
-}
-
-/** The idempotency scope of a publisher key. */
-export function publisherScope(key: string): string {
-  return `pk:${createHash('sha256').update(key).digest('base64url').slice(0, SCOPE_DIGEST_CHARS)}`;
 }
