@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { RedisConnectionConfig } from '../runtime/config/redis-config.js';
 import type { Config } from '../runtime/config/schema.js';
 import type { Bus, BusHealth } from './bus.js';
 import type { Channels } from './channels.js';
@@ -46,33 +47,24 @@ export interface Engine {
 }
 
 /** The configuration the engine reads. */
-export type EngineConfig = Pick<
-  Config,
-  | 'redisUrl'
-  | 'redisSentinels'
-  | 'redisSentinelMaster'
-  | 'redisSentinelPassword'
-  | 'redisClusterNodes'
-  | 'redisUsername'
-  | 'redisPassword'
-  | 'redisTls'
-  | 'redisTlsCaFile'
-  | 'redisTlsCa'
-  | 'maxConnectionsPerIp'
-  | 'historySize'
-  | 'historyTtlSeconds'
-  | 'idempotencyTtlSeconds'
-  | 'redisWaitReplicas'
-  | 'redisWaitTimeoutMs'
-  | 'canaryIntervalSeconds'
-  | 'publishRateLimit'
-  | 'publishRateWindowSeconds'
-  | 'presenceTtlSeconds'
-  | 'statsIntervalSeconds'
-  | 'webhookUrls'
-  | 'webhookSecret'
-  | 'webhookGiveUpSeconds'
-> &
+export type EngineConfig = RedisConnectionConfig &
+  Pick<
+    Config,
+    | 'maxConnectionsPerIp'
+    | 'historySize'
+    | 'historyTtlSeconds'
+    | 'idempotencyTtlSeconds'
+    | 'redisWaitReplicas'
+    | 'redisWaitTimeoutMs'
+    | 'canaryIntervalSeconds'
+    | 'publishRateLimit'
+    | 'publishRateWindowSeconds'
+    | 'presenceTtlSeconds'
+    | 'statsIntervalSeconds'
+    | 'webhookUrls'
+    | 'webhookSecret'
+    | 'webhookGiveUpSeconds'
+  > &
   /** Pusher apps with webhooks: their channels' transitions are recorded and delivered in Pusher's format (engine/webhooks/routes.ts). */
   Partial<Pick<Config, 'pusherApps'>>;
 

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { redisMode, redisUsesTls } from '../../runtime/config/redis-config.js';
+import { redisMode, redisUsesTls, type RedisConnectionConfig } from '../../runtime/config/redis-config.js';
 import type { Config } from '../../runtime/config/schema.js';
 import { redactUrl } from '../../runtime/logger.js';
 import { FAILOVER_RETRY_MAX_MS, redisClientOptions } from './options.js';
@@ -16,20 +16,7 @@ export type RedisDeployment = 'standalone' | 'sentinel' | 'cluster';
  */
 export const SLOTS_REFRESH_INTERVAL_MS = 1000;
 
-export type ConnectionConfig = Pick<
-  Config,
-  | 'redisUrl'
-  | 'redisSentinels'
-  | 'redisSentinelMaster'
-  | 'redisSentinelPassword'
-  | 'redisClusterNodes'
-  | 'redisUsername'
-  | 'redisPassword'
-  | 'redisTls'
-  | 'redisTlsCaFile'
-  | 'redisTlsCa'
-  | 'redisWaitTimeoutMs'
->;
+export type ConnectionConfig = RedisConnectionConfig & Pick<Config, 'redisWaitTimeoutMs'>;
 
 export interface RedisConnections {
   deployment: RedisDeployment;

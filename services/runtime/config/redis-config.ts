@@ -3,6 +3,21 @@ import type { Config } from './schema.js';
 /** Which Redis deployment the variables describe; `none` is the embedded mode's in-memory broker. */
 export type RedisMode = 'none' | 'standalone' | 'sentinel' | 'cluster';
 
+/** Every variable that says where Redis is and how to connect to it: what the engine's connections read. */
+export type RedisConnectionConfig = Pick<
+  Config,
+  | 'redisUrl'
+  | 'redisSentinels'
+  | 'redisSentinelMaster'
+  | 'redisSentinelPassword'
+  | 'redisClusterNodes'
+  | 'redisUsername'
+  | 'redisPassword'
+  | 'redisTls'
+  | 'redisTlsCaFile'
+  | 'redisTlsCa'
+>;
+
 type RedisConfig = Pick<
   Config,
   'redisUrl' | 'redisSentinels' | 'redisSentinelMaster' | 'redisSentinelPassword' | 'redisClusterNodes' | 'redisPassword' | 'redisTls' | 'redisTlsCaFile'
