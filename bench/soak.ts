@@ -12,7 +12,7 @@ import { machineDescription } from './lib/proc.js';
 import { REDIS_TOPOLOGIES, startRedis, type RedisTopology } from './lib/redis-topology.js';
 import { ROOT, startTarget } from './lib/targets.js';
 import type { FromDriver, SoakFinal, SoakJob, SoakSample } from './soak/ipc.js';
-import { replaceSoakBlock } from './soak/markdown.js';
+import { replaceBlock } from './soak/markdown.js';
 import { scrape } from './soak/metrics.js';
 import { renderSoakChart, type SoakPoint } from './soak/plot.js';
 import { renderSoak, soakPassed } from './soak/report.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const { url: _u, publishUrl: _p, key: _k, token: _t, ...shown } = job;
   const report = { command, date, conditions, job: shown, minutes, warmupMinutes, points, counters: final.counters, subscriptionsChecked: final.subscriptionsChecked, chartFile: CHART_FILE };
   const block = renderSoak(report);
-  writeFileSync(outFile, replaceSoakBlock(existsSync(outFile) ? readFileSync(outFile, 'utf8') : '# Benchmarks\n', block));
+  writeFileSync(outFile, replaceBlock(existsSync(outFile) ? readFileSync(outFile, 'utf8') : '# Benchmarks\n', block));
   log(`wrote ${o.out} and ${CHART_FILE}: ${soakPassed(report) ? 'passed' : 'FAILED'}`);
   process.exitCode = soakPassed(report) ? 0 : 1;
 }

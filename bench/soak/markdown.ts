@@ -21,10 +21,6 @@ function extractBlock(markdown: string, startMarker: string, endMarker: string):
   return start >= 0 && end > start ? markdown.slice(start, end + endMarker.length) : undefined;
 }
 
-export function extractSoakBlock(markdown: string): string | undefined {
-  return extractBlock(markdown, SOAK_START, SOAK_END);
-}
-
 /** Every block a bench run must keep (findings, soak, shards). */
 export function extractOwnedBlocks(markdown: string): string[] {
   return BLOCKS.map(([start, end]) => extractBlock(markdown, start, end)).filter((b): b is string => b !== undefined);
@@ -36,9 +32,4 @@ export function replaceBlock(markdown: string, block: string): string {
   if (!markers) throw new Error('replaceBlock: the block does not start with a known marker');
   const old = extractBlock(markdown, markers[0], markers[1]);
   return old ? markdown.replace(old, () => block) : `${markdown.trimEnd()}\n\n${block}\n`;
-}
-
-/** `markdown` with its soak block replaced by `block` (or `block` appended). */
-export function replaceSoakBlock(markdown: string, block: string): string {
-  return replaceBlock(markdown, block);
 }
